@@ -1,0 +1,12 @@
+"""Acquisition: every way EEG gets into the program, behind one ``Source`` interface.
+
+Sources deliver float64 volts shaped ``(n_channels, n_samples)`` with one timestamp per
+sample, and string markers. File, LSL and simulator sources are interchangeable.
+"""
+
+from acquisition.array_source import ArraySource
+from acquisition.errors import AcquisitionError
+from acquisition.recording import Recording
+from acquisition.source import Source, SourceInfo
+
+__all__ = ["AcquisitionError", "ArraySource", "Recording", "Source", "SourceInfo"]

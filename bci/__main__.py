@@ -1,0 +1,5 @@
+import sys
+
+from bci.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""pyqtgraph windows: live classification and calibration sessions. Rendering only."""

@@ -1,0 +1,1 @@
+"""The numpy learning layer: a small backprop core and the estimators built on it."""

@@ -50,7 +50,9 @@ class SourceInfo:
                 f"SourceInfo: {len(self.units)} units for {n} channel names; give one per channel"
             )
         if not (np.isfinite(self.sfreq) and self.sfreq > 0):
-            raise ValueError(f"SourceInfo: sfreq must be a positive number of Hz, got {self.sfreq!r}")
+            raise ValueError(
+                f"SourceInfo: sfreq must be a positive number of Hz, got {self.sfreq!r}"
+            )
 
     @property
     def n_channels(self) -> int:

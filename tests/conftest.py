@@ -12,7 +12,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 SHARED_DATA = Path(
-    os.environ.get("BCI_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+    os.environ.get(
+        "BCI_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
 ).resolve()
 
 

@@ -1,0 +1,360 @@
+"""Read an XDF file (as written by LabRecorder) into a :class:`Recording`.
+
+One EEG stream becomes the data; its marker stream(s) become string markers placed at
+the nearest EEG sample. Channel labels, types and units come from the stream's
+``desc/channels`` metadata when present (the LSL conventions); units are converted to volts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from acquisition.errors import RecordingFileError
+from acquisition.recording import Recording
+from acquisition.source import SourceInfo
+
+#: Volts per unit, for the spellings of voltage units seen in LSL metadata.
+VOLT_SCALES: dict[str, float] = {
+    "v": 1.0,
+    "volt": 1.0,
+    "volts": 1.0,
+    "mv": 1e-3,
+    "millivolt": 1e-3,
+    "millivolts": 1e-3,
+    "uv": 1e-6,
+    "µv": 1e-6,  # micro sign
+    "μv": 1e-6,  # Greek mu
+    "microvolt": 1e-6,
+    "microvolts": 1e-6,
+    "nv": 1e-9,
+    "nanovolt": 1e-9,
+    "nanovolts": 1e-9,
+}
+
+#: MNE channel types an LSL ``desc/channels/channel/type`` may name.
+KNOWN_CH_TYPES = {"eeg", "eog", "ecg", "emg", "misc", "stim", "resp", "bio", "seeg", "ecog"}
+
+#: Stream types treated as EEG when picking the data stream automatically.
+EEG_STREAM_TYPES = {"eeg", "exg"}
+
+
+def load_xdf(
+    path: str | Path, *, stream: str | None = None, marker_stream: str | None = None
+) -> Recording:
+    """Load the EEG stream of an XDF file and its markers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.xdf`` (or gzip-compressed ``.xdfz``) file.
+    stream : str, optional
+        Name (or, failing that, type) of the data stream. By default the one stream of type
+        ``EEG`` that has samples; an error lists the streams when there is none or several.
+    marker_stream : str, optional
+        Name of the marker stream. By default every string-valued stream with samples is
+        merged.
+
+    Returns
+    -------
+    Recording
+        EEG rows in volts; ``start_time`` is the first (dejittered, clock-synchronised)
+        EEG timestamp; markers sit at the nearest sample. ``extras`` holds ``timestamps``
+        (the dejittered stamps of every sample), ``effective_srate``, ``streams`` (a summary
+        of every stream in the file), ``marker_streams`` and, when the file has no unit
+        metadata, ``assumed_units="microvolts"``.
+
+    Raises
+    ------
+    RecordingFileError
+        When the file is missing, unreadable or holds no usable EEG stream.
+    """
+    path = Path(path)
+    streams = _read_streams(path)
+    eeg = _pick_eeg_stream(path, streams, stream)
+    ts = np.asarray(eeg["time_stamps"], dtype=np.float64)
+    info = eeg["info"]
+    sfreq = _float(info, "nominal_srate")
+    n_ch = int(_text(info, "channel_count") or 0)
+    series = np.asarray(eeg["time_series"])
+    if series.ndim != 2 or series.shape[1] != n_ch:
+        raise RecordingFileError(
+            f"{path}: stream {_text(info, 'name')!r} has samples shaped {series.shape} "
+            f"but declares {n_ch} channels; the file is corrupt"
+        )
+    names, types, units, scales, assumed = _channel_metadata(info, n_ch)
+    data = series.T.astype(np.float64) * scales[:, None]
+
+    marker_list = _pick_marker_streams(path, streams, eeg, marker_stream)
+    m_times: list[np.ndarray] = []
+    m_labels: list[str] = []
+    for mk in marker_list:
+        m_times.append(np.asarray(mk["time_stamps"], dtype=np.float64))
+        m_labels.extend(_marker_strings(mk["time_series"]))
+    times = np.concatenate(m_times) if m_times else np.empty(0)
+    samples, keep = _nearest_samples(ts, times, sfreq)
+    labels = [lab for lab, k in zip(m_labels, keep, strict=True) if k]
+
+    extras: dict = {
+        "format": "XDF",
+        "timestamps": ts,
+        "effective_srate": _float(info, "effective_srate"),
+        "eeg_stream": _text(info, "name"),
+        "marker_source": "marker stream" if labels else None,
+        "marker_streams": [_text(m["info"], "name") for m in marker_list],
+        "markers_outside_data": int((~keep).sum()),
+        "streams": [_summary(s) for s in streams],
+    }
+    if assumed:
+        extras["assumed_units"] = "microvolts"
+    source_info = SourceInfo(
+        name=_text(info, "name") or path.stem,
+        ch_names=tuple(names),
+        ch_types=tuple(types),
+        sfreq=sfreq,
+        units=tuple(units),
+        source_id=_text(info, "source_id") or str(path.resolve()),
+    )
+    return Recording(
+        data=data,
+        info=source_info,
+        marker_samples=samples[keep],
+        marker_labels=labels,
+        start_time=float(ts[0]),
+        path=str(path),
+        extras=extras,
+    )
+
+
+def _read_streams(path: Path) -> list[dict]:
+    if not path.exists():
+        raise RecordingFileError(f"recording file {path} does not exist; check the path")
+    if path.is_dir():
+        raise RecordingFileError(f"{path} is a folder, not an XDF file; give the .xdf file")
+    if path.stat().st_size == 0:
+        raise RecordingFileError(f"{path} is empty (0 bytes); it holds no recording")
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if path.suffix.lower() == ".xdf" and magic != b"XDF:":
+        raise RecordingFileError(
+            f"{path} is not an XDF file (it does not start with 'XDF:'); it is corrupt or "
+            "of another format"
+        )
+    import pyxdf
+
+    # pyxdf logs (not raises) when a file ends mid-chunk; keep that out of the user's
+    # terminal, we report what is missing ourselves.
+    logger = logging.getLogger("pyxdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            streams, _header = pyxdf.load_xdf(
+                str(path),
+                synchronize_clocks=True,
+                dejitter_timestamps=True,
+                handle_clock_resets=True,
+            )
+    except Exception as exc:  # pyxdf raises many kinds on corrupt input
+        raise RecordingFileError(
+            f"{path}: cannot read as XDF ({type(exc).__name__}: {_one_line(exc)}); "
+            "the file is corrupt or truncated"
+        ) from None
+    finally:
+        logger.setLevel(level)
+    if not streams:
+        raise RecordingFileError(f"{path}: the XDF file holds no streams")
+    return streams
+
+
+def _pick_eeg_stream(path: Path, streams: list[dict], wanted: str | None) -> dict:
+    regular = [s for s in streams if _float(s["info"], "nominal_srate") > 0 and _is_numeric(s)]
+    if wanted is not None:
+        found = [s for s in streams if _text(s["info"], "name") == wanted]
+        if not found:
+            found = [s for s in regular if _text(s["info"], "type").lower() == wanted.lower()]
+        found = [s for s in found if _n_samples(s) > 0] or found
+        if len(found) != 1:
+            problem = "no stream" if not found else f"{len(found)} streams"
+            raise RecordingFileError(
+                f"{path}: {problem} named {wanted!r}; streams in the file: {_listing(streams)}"
+            )
+        chosen = found[0]
+        if chosen not in regular:
+            raise RecordingFileError(
+                f"{path}: stream {wanted!r} is not a regularly sampled numeric stream "
+                f"(nominal rate {_text(chosen['info'], 'nominal_srate')}, format "
+                f"{_text(chosen['info'], 'channel_format')}); pick the EEG stream with stream="
+            )
+    else:
+        found = [s for s in regular if _text(s["info"], "type").lower() in EEG_STREAM_TYPES]
+        if not found and len(regular) == 1:
+            found = regular
+        with_data = [s for s in found if _n_samples(s) > 0]
+        if len(with_data) != 1:
+            what = "no EEG stream with samples" if not with_data else "several EEG streams"
+            raise RecordingFileError(
+                f"{path}: {what}; streams in the file: {_listing(streams)}; "
+                "name the one to use with stream=NAME"
+            )
+        chosen = with_data[0]
+    if _n_samples(chosen) == 0:
+        raise RecordingFileError(
+            f"{path}: stream {_text(chosen['info'], 'name')!r} has no samples; "
+            "the recording is empty or was cut before any data was written"
+        )
+    return chosen
+
+
+def _pick_marker_streams(
+    path: Path, streams: list[dict], eeg: dict, wanted: str | None
+) -> list[dict]:
+    others = [s for s in streams if s is not eeg]
+    if wanted is not None:
+        found = [s for s in others if _text(s["info"], "name") == wanted]
+        if not found:
+            raise RecordingFileError(
+                f"{path}: no marker stream named {wanted!r}; streams in the file: "
+                f"{_listing(streams)}"
+            )
+        return [s for s in found if _n_samples(s) > 0]
+    return [
+        s
+        for s in others
+        if _n_samples(s) > 0
+        and (
+            _text(s["info"], "channel_format") == "string"
+            or (
+                _text(s["info"], "type").lower() == "markers"
+                and _float(s["info"], "nominal_srate") == 0
+            )
+        )
+    ]
+
+
+def _channel_metadata(
+    info: dict, n_ch: int
+) -> tuple[list[str], list[str], list[str], np.ndarray, bool]:
+    """Return names, MNE types, units (as delivered), volt scales and whether units were assumed."""
+    stream_is_eeg = _text(info, "type").lower() in EEG_STREAM_TYPES
+    channels: list[dict] = []
+    desc = info.get("desc") or [None]
+    if isinstance(desc[0], dict):
+        ch_block = (desc[0].get("channels") or [None])[0]
+        if isinstance(ch_block, dict):
+            channels = [c for c in ch_block.get("channel") or [] if isinstance(c, dict)]
+    if len(channels) != n_ch:
+        channels = [{} for _ in range(n_ch)]
+    names, types, units = [], [], []
+    scales = np.ones(n_ch)
+    assumed = False
+    for i, ch in enumerate(channels):
+        names.append(_text(ch, "label") or f"ch{i + 1}")
+        ch_type = _text(ch, "type").lower()
+        if not ch_type:
+            ch_type = "eeg" if stream_is_eeg else "misc"
+        elif ch_type not in KNOWN_CH_TYPES:
+            ch_type = "misc"
+        unit = _text(ch, "unit")
+        if not unit and ch_type in {"eeg", "eog", "ecg", "emg"} and stream_is_eeg:
+            unit, assumed = "microvolts", True
+        scale = VOLT_SCALES.get(unit.strip().lower().replace(" ", ""))
+        if scale is not None:
+            scales[i] = scale
+            units.append("V")
+        else:
+            units.append(unit or "NA")
+            if ch_type == "eeg":
+                ch_type = "misc"  # a row we cannot put in volts must not pass as EEG
+        types.append(ch_type)
+    return names, types, units, scales, assumed
+
+
+def _nearest_samples(
+    ts: np.ndarray, times: np.ndarray, sfreq: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the EEG sample nearest to each marker time, and which markers fall inside."""
+    if times.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
+    right = np.clip(np.searchsorted(ts, times), 0, ts.size - 1)
+    left = np.clip(right - 1, 0, ts.size - 1)
+    use_left = np.abs(times - ts[left]) <= np.abs(ts[right] - times)
+    idx = np.where(use_left, left, right).astype(np.int64)
+    half = 0.5 / sfreq
+    keep = (times >= ts[0] - half) & (times <= ts[-1] + half)
+    return idx, keep
+
+
+def _marker_strings(series: object) -> list[str]:
+    """Markers as strings; numeric ones without a fraction lose it (``1111.0`` -> ``"1111"``)."""
+    out = []
+    for row in series:  # list of lists (strings) or a 2-D array (numeric)
+        value = row[0] if len(row) else ""
+        out.append(_normalise_marker(value))
+    return out
+
+
+def _normalise_marker(value: object) -> str:
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(number) and number == int(number):
+        return str(int(number))
+    return text
+
+
+def _text(d: dict, key: str) -> str:
+    value = d.get(key)
+    while isinstance(value, list):
+        value = value[0] if value else None
+    return "" if value is None else str(value)
+
+
+def _float(d: dict, key: str) -> float:
+    try:
+        return float(_text(d, key) or 0.0)
+    except ValueError:
+        return 0.0
+
+
+def _n_samples(stream: dict) -> int:
+    return len(stream["time_stamps"])
+
+
+def _is_numeric(stream: dict) -> bool:
+    return _text(stream["info"], "channel_format") != "string"
+
+
+def _summary(stream: dict) -> dict:
+    info = stream["info"]
+    return {
+        "name": _text(info, "name"),
+        "type": _text(info, "type"),
+        "channel_count": int(_text(info, "channel_count") or 0),
+        "nominal_srate": _float(info, "nominal_srate"),
+        "channel_format": _text(info, "channel_format"),
+        "n_samples": _n_samples(stream),
+    }
+
+
+def _listing(streams: list[dict]) -> str:
+    parts = []
+    for s in streams:
+        d = _summary(s)
+        parts.append(
+            f"{d['name']!r} (type {d['type']!r}, {d['channel_count']} ch, "
+            f"{d['nominal_srate']:g} Hz, {d['n_samples']} samples)"
+        )
+    return ", ".join(parts) or "none"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] or type(exc).__name__

@@ -7,3 +7,7 @@ class ModelError(ValueError):
 
 class NotFittedError(ModelError, AttributeError):
     """An estimator was asked to predict (or save) before ``fit``."""
+
+
+class NoProbabilityError(ModelError, AttributeError):
+    """An estimator that has no probabilistic output was asked for ``predict_proba``."""

@@ -1,0 +1,288 @@
+"""Multi-layer perceptron classifier built on the backprop core."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from .activations import ACTIVATIONS, INPLACE_ACTIVATIONS
+from .batching import minibatches
+from .errors import ModelError
+from .estimator import Estimator
+from .linear import Linear
+from .losses import SoftmaxCrossEntropy, softmax
+from .optimizers import SGD, Adam, Optimizer
+from .sequential import Sequential
+from .softmax_regression import resolve_early_stopping
+from .stopping import StoppingMonitor
+from .validation import check_choice, check_positive, train_validation_split
+
+SOLVERS = ("adam", "minibatch", "batch", "stochastic")
+
+
+class MLP(Estimator):
+    """Feed-forward neural network with a softmax output, trained by backpropagation.
+
+    It minimises ``-J``, with ``J = (1/n) sum_i log P(y_i | x_i) - (l2/2) sum ||W||^2``
+    (gradient ascent on the mean log-likelihood, exactly as for softmax regression, but
+    the features are learned by the hidden layers). The loss is a *mean* over samples, so
+    the learning rate does not depend on the number of samples. Biases are not penalised.
+
+    Parameters
+    ----------
+    hidden_sizes : sequence of int
+        Width of each hidden layer, e.g. ``(64,)`` or ``(128, 64)``.
+    activation : {"relu", "tanh", "sigmoid"}
+        Hidden nonlinearity. ReLU layers use He initialisation, the others Glorot.
+    solver : {"adam", "minibatch", "batch", "stochastic"}
+        Adam on mini-batches, or gradient steps with ``momentum`` on mini-batches of
+        ``batch_size``, on all samples, or on one sample at a time.
+    learning_rate : float
+    momentum : float in [0, 1)
+        Nesterov momentum of the non-Adam solvers.
+    batch_size : int
+        Samples per step for "adam" and "minibatch" (capped at the number of samples).
+    l2 : float
+        L2 penalty on the weights; the default regularises noisy band-power data.
+    max_iter : int
+        Maximum number of epochs.
+    tol : float
+        Minimum improvement of the monitored log-likelihood.
+    early_stopping : bool or "auto"
+        Hold out ``validation_fraction`` (stratified), stop when its log-likelihood has not
+        improved for ``n_iter_no_change`` epochs and restore the best weights. "auto": on
+        with at least 200 samples. Without it, training stops when the training loss stops
+        improving.
+    validation_fraction : float
+    n_iter_no_change : int
+    random_state : int, Generator or None
+        Seed of the initial weights, the shuffling and the split (default 0).
+    dtype : {"float64", "float32"}
+
+    Attributes
+    ----------
+    classes_, n_features_in_,
+    coefs_ : list of ndarray (n_in, n_out) per layer
+    intercepts_ : list of ndarray (n_out,) per layer
+    loss_curve_ : list of float
+        Training loss ``-J`` per epoch.
+    validation_scores_ : list of float
+        Held-out mean log-likelihood per epoch (empty without early stopping).
+    best_epoch_ : int
+    n_iter_ : int
+    """
+
+    kind = "mlp"
+
+    def __init__(
+        self,
+        *,
+        hidden_sizes: tuple[int, ...] = (64,),
+        activation: str = "relu",
+        solver: str = "adam",
+        learning_rate: float = 1e-3,
+        momentum: float = 0.9,
+        batch_size: int = 200,
+        l2: float = 1e-3,
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        early_stopping: bool | str = "auto",
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        random_state: int | np.random.Generator | None = 0,
+        dtype: str = "float64",
+    ) -> None:
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.l2 = l2
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.dtype = dtype
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        sizes = self.hidden_sizes
+        if isinstance(sizes, (int, np.integer)):
+            sizes = (sizes,)
+        if not all(isinstance(h, (int, np.integer)) and h > 0 for h in sizes):
+            raise ModelError(
+                f"hidden_sizes must be a sequence of positive integers, got {self.hidden_sizes!r}"
+            )
+        check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        check_choice("solver", self.solver, SOLVERS)
+        check_positive("learning_rate", self.learning_rate)
+        if not 0 <= self.momentum < 1:
+            raise ModelError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        check_positive("batch_size", self.batch_size, integer=True)
+        if not isinstance(self.l2, (int, float)) or self.l2 < 0:
+            raise ModelError(f"l2 must be a number >= 0, got {self.l2!r}")
+        check_positive("max_iter", self.max_iter, integer=True)
+        check_choice("early_stopping", self.early_stopping, (True, False, "auto"))
+        if not 0 < self.validation_fraction < 1:
+            raise ModelError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
+            )
+        check_positive("n_iter_no_change", self.n_iter_no_change, integer=True)
+
+    def _sizes(self) -> tuple[int, ...]:
+        h = self.hidden_sizes
+        return (int(h),) if isinstance(h, (int, np.integer)) else tuple(int(v) for v in h)
+
+    # -- network -------------------------------------------------------------------------
+    def _build(self, n_features: int) -> None:
+        dtype = self._dtype()
+        widths = [n_features, *self._sizes(), self.classes_.size]
+        init = "he" if self.activation == "relu" else "glorot"
+        layers = []
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
+            is_output = i == len(widths) - 2
+            lin = Linear(
+                n_in, n_out, init="glorot" if is_output else init, rng=self._rng, dtype=dtype
+            )
+            lin.needs_input_grad = i > 0
+            layers.append(lin)
+            if not is_output:
+                layers.append(ACTIVATIONS[self.activation]())
+        self.network_ = Sequential(*layers)
+        self._linears = [m for m in layers if isinstance(m, Linear)]
+        self._loss = SoftmaxCrossEntropy()
+        self._optimizer = self._make_optimizer()
+        self.loss_curve_: list[float] = []
+        self.validation_scores_: list[float] = []
+        self.best_epoch_ = 0
+        self.n_iter_ = 0
+        self._publish()
+
+    def _make_optimizer(self) -> Optimizer:
+        params = self.network_.parameters()
+        if self.solver == "adam":
+            return Adam(params, learning_rate=self.learning_rate)
+        return SGD(
+            params,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.momentum > 0,
+        )
+
+    def _publish(self) -> None:
+        """Expose the layers' arrays (shared, not copied) for the prediction fast path."""
+        self.coefs_ = [lin.weight.value for lin in self._linears]
+        self.intercepts_ = [lin.bias.value for lin in self._linears]
+        self._act = INPLACE_ACTIVATIONS[self.activation]
+
+    # -- training ------------------------------------------------------------------------
+    def _epoch(self, X: np.ndarray, y_idx: np.ndarray) -> float:
+        n = X.shape[0]
+        size = {"batch": n, "stochastic": 1}.get(self.solver, min(self.batch_size, n))
+        net, loss, opt, l2 = self.network_, self._loss, self._optimizer, self.l2
+        weights = [lin.weight for lin in self._linears]
+        total = 0.0
+        for idx in minibatches(n, size, self._rng, shuffle=size < n):
+            Xb, yb = (X, y_idx) if size == n else (X[idx], y_idx[idx])
+            opt.zero_grad()
+            value = loss.forward(net.forward(Xb), yb)
+            net.backward(loss.backward())
+            if l2:
+                for w in weights:
+                    w.grad += l2 * w.value
+            opt.step()
+            total += value * len(idx)
+        penalty = 0.5 * l2 * sum(float(np.vdot(w.value, w.value)) for w in weights)
+        return total / n + penalty
+
+    def _fit(self, X: np.ndarray, y_idx: np.ndarray) -> None:
+        self._build(X.shape[1])
+        use_es = resolve_early_stopping(self.early_stopping, X.shape[0])
+        if use_es:
+            tr, va = train_validation_split(y_idx, self.validation_fraction, self._rng)
+            X, y_idx, Xv, yv = X[tr], y_idx[tr], X[va], y_idx[va]
+        monitor = StoppingMonitor(self.n_iter_no_change, self.tol)
+        params = self.network_.parameters()
+        best = [p.value.copy() for p in params]
+        for epoch in range(self.max_iter):
+            train_loss = self._epoch(X, y_idx)
+            self.loss_curve_.append(train_loss)
+            self.n_iter_ += 1
+            if use_es:
+                score = self._mean_ll(Xv, yv)
+                self.validation_scores_.append(score)
+            else:
+                score = -train_loss
+            is_best, stop = monitor.update(score, epoch)
+            if is_best:
+                self.best_epoch_ = epoch
+                if use_es:
+                    for b, p in zip(best, params, strict=True):
+                        b[...] = p.value
+            if stop:
+                break
+        if use_es:
+            for b, p in zip(best, params, strict=True):
+                p.value[...] = b
+
+    def _partial_fit(self, X: np.ndarray, y_idx: np.ndarray, first: bool) -> None:
+        if first:
+            self._build(X.shape[1])
+        self.loss_curve_.append(self._epoch(X, y_idx))
+        self.n_iter_ += 1
+
+    def _mean_ll(self, X: np.ndarray, y_idx: np.ndarray) -> float:
+        logits = self._forward_fast(X)
+        return -self._loss.forward(logits, y_idx)
+
+    # -- prediction ----------------------------------------------------------------------
+    def _forward_fast(self, X: np.ndarray) -> np.ndarray:
+        """Logits without caching anything for backward (allocation-light inference)."""
+        act = self._act
+        h = X
+        last = len(self.coefs_) - 1
+        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+            h = h @ W
+            h += b
+            if i < last:
+                act(h)
+        return h
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Output-layer activations (logits), shape (n_samples, n_classes)."""
+        return self._forward_fast(self._check_predict_input(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``P(y | x)`` for each class in ``classes_`` order; rows sum to 1."""
+        return softmax(self.decision_function(X))
+
+    # -- state -----------------------------------------------------------------------------
+    def _fitted_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta = {
+            "loss_curve": [float(v) for v in self.loss_curve_],
+            "validation_scores": [float(v) for v in self.validation_scores_],
+            "n_iter": int(self.n_iter_),
+            "best_epoch": int(self.best_epoch_),
+            "n_layers": len(self.coefs_),
+        }
+        arrays = {}
+        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+            arrays[f"coef_{i}"] = W
+            arrays[f"intercept_{i}"] = b
+        return meta, arrays
+
+    def _restore_fitted(self, fitted: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.hidden_sizes = self._sizes()
+        self._build(self.n_features_in_)
+        for i, lin in enumerate(self._linears):
+            lin.weight.value[...] = arrays[f"coef_{i}"]
+            lin.bias.value[...] = arrays[f"intercept_{i}"]
+        self.loss_curve_ = list(fitted["loss_curve"])
+        self.validation_scores_ = list(fitted["validation_scores"])
+        self.n_iter_ = int(fitted["n_iter"])
+        self.best_epoch_ = int(fitted["best_epoch"])

@@ -1,0 +1,111 @@
+"""Optimisers: gradient steps with a learning rate, with momentum, and Adam.
+
+Each one *descends* the loss of the core (the negative mean log-likelihood), which is
+ascent on the lecture's log-likelihood objective.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .module import Parameter
+
+
+class Optimizer:
+    """Base class holding the parameters it updates."""
+
+    def __init__(self, parameters: list[Parameter]) -> None:
+        self.parameters = list(parameters)
+
+    def zero_grad(self) -> None:
+        """Reset the gradients of every parameter."""
+        for p in self.parameters:
+            p.grad[...] = 0
+
+    def step(self) -> None:
+        """Update every parameter from its current gradient."""
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """``v = momentum * v - lr * grad; w += v`` (plain gradient descent when momentum=0).
+
+    Parameters
+    ----------
+    parameters : list of Parameter
+    learning_rate : float
+    momentum : float in [0, 1)
+    nesterov : bool
+        Use Nesterov's look-ahead form ``w += momentum * v - lr * grad``.
+    """
+
+    def __init__(
+        self,
+        parameters: list[Parameter],
+        *,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(parameters)
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self._velocity = [np.zeros_like(p.value) for p in self.parameters]
+
+    def step(self) -> None:
+        lr, mu = self.learning_rate, self.momentum
+        for p, v in zip(self.parameters, self._velocity, strict=True):
+            if mu == 0.0:
+                p.value -= lr * p.grad
+                continue
+            v *= mu
+            v -= lr * p.grad
+            if self.nesterov:
+                p.value += mu * v - lr * p.grad
+            else:
+                p.value += v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias-corrected first and second moments.
+
+    Parameters
+    ----------
+    parameters : list of Parameter
+    learning_rate : float
+    beta1, beta2 : float
+        Decay rates of the moment estimates.
+    epsilon : float
+        Added to the root second moment so a zero gradient never divides by zero.
+    """
+
+    def __init__(
+        self,
+        parameters: list[Parameter],
+        *,
+        learning_rate: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        super().__init__(parameters)
+        self.learning_rate = learning_rate
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.t = 0
+        self._m = [np.zeros_like(p.value) for p in self.parameters]
+        self._v = [np.zeros_like(p.value) for p in self.parameters]
+
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        # Fold both bias corrections into the step size (as in the paper, section 2).
+        lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        eps_t = self.epsilon * np.sqrt(1.0 - b2**self.t)
+        for p, m, v in zip(self.parameters, self._m, self._v, strict=True):
+            g = p.grad
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            p.value -= lr_t * m / (np.sqrt(v) + eps_t)

@@ -1,0 +1,182 @@
+"""The perceptron: binary, multiclass and averaged (the lecture's mistake-driven updates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import NoProbabilityError
+from .estimator import Estimator
+from .validation import check_positive
+
+
+def _with_bias(X: np.ndarray) -> np.ndarray:
+    """Append the constant feature 1, so the bias is learned as an ordinary weight."""
+    F = np.empty((X.shape[0], X.shape[1] + 1), dtype=X.dtype)
+    F[:, :-1] = X
+    F[:, -1] = 1.0
+    return F
+
+
+class Perceptron(Estimator):
+    """Mistake-driven linear classifier.
+
+    Binary (two classes): weights start at zero; predict +1 if ``w . f(x) >= 0`` else -1;
+    on a mistake ``w += y* f(x)`` (``y*`` in {-1, +1}; ``classes_[1]`` is +1).
+    Multiclass: one weight vector per class, predict ``argmax_y w_y . f(x)``; on a mistake
+    ``w_pred -= f(x)`` and ``w_true += f(x)``. ``f(x)`` is ``x`` with a constant 1 appended
+    (the bias). Training stops after an epoch without mistakes or after ``max_iter`` epochs.
+
+    Parameters
+    ----------
+    max_iter : int
+        Maximum number of passes over the training data.
+    average : bool
+        Predict with the average of the weight vectors over all training steps (the
+        averaged perceptron), which thrashes less on noisy, non-separable data.
+    shuffle : bool
+        Visit the samples in a new seeded random order each epoch.
+    random_state : int, Generator or None
+        Seed for the shuffling.
+    dtype : {"float64", "float32"}
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    coef_ : ndarray, shape (1, n_features) for two classes else (n_classes, n_features)
+    intercept_ : ndarray, shape (1,) or (n_classes,)
+    mistakes_ : list of int
+        Mistakes made during each epoch.
+    loss_curve_ : list of float
+        Training error rate (mistakes / n_samples) of each epoch.
+    n_iter_ : int
+        Epochs run.
+
+    Notes
+    -----
+    The perceptron has no probabilistic output: ``predict_proba`` raises
+    ``NoProbabilityError``; use ``decision_function`` for the scores.
+    """
+
+    kind = "perceptron"
+
+    def __init__(
+        self,
+        *,
+        max_iter: int = 50,
+        average: bool = False,
+        shuffle: bool = True,
+        random_state: int | np.random.Generator | None = 0,
+        dtype: str = "float64",
+    ) -> None:
+        self.max_iter = max_iter
+        self.average = average
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.dtype = dtype
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_positive("max_iter", self.max_iter, integer=True)
+
+    # -- training ------------------------------------------------------------------------
+    def _init_weights(self, n_features: int) -> None:
+        n_rows = 1 if self.classes_.size == 2 else self.classes_.size
+        dtype = self._dtype()
+        self._w = np.zeros((n_rows, n_features + 1), dtype=dtype)
+        # Daume's trick: u accumulates c * update, so the average is w - u / c in O(1).
+        self._u = np.zeros_like(self._w)
+        self._c = 1
+        self.mistakes_: list[int] = []
+        self.loss_curve_: list[float] = []
+        self.n_iter_ = 0
+
+    def _epoch(self, F: np.ndarray, y_idx: np.ndarray) -> int:
+        order = self._rng.permutation(F.shape[0]) if self.shuffle else np.arange(F.shape[0])
+        rows = F[order]
+        labels = y_idx[order]
+        c = self._c
+        mistakes = 0
+        if self._w.shape[0] == 1:
+            w, u = self._w[0], self._u[0]
+            signs = np.where(labels == 1, 1.0, -1.0)
+            for f, y_star in zip(rows, signs.tolist(), strict=True):
+                y_hat = 1.0 if f @ w >= 0.0 else -1.0
+                if y_hat != y_star:
+                    w += y_star * f
+                    u += (c * y_star) * f
+                    mistakes += 1
+                c += 1
+        else:
+            W, U = self._w, self._u
+            for f, y_star in zip(rows, labels.tolist(), strict=True):
+                y_hat = int((W @ f).argmax())
+                if y_hat != y_star:
+                    W[y_hat] -= f
+                    W[y_star] += f
+                    cf = c * f
+                    U[y_hat] -= cf
+                    U[y_star] += cf
+                    mistakes += 1
+                c += 1
+        self._c = c
+        self.mistakes_.append(mistakes)
+        self.loss_curve_.append(mistakes / F.shape[0])
+        self.n_iter_ += 1
+        self._publish()
+        return mistakes
+
+    def _publish(self) -> None:
+        """Expose the weights used for prediction as ``coef_`` / ``intercept_``."""
+        w = self._w - self._u / self._c if self.average else self._w
+        self.coef_ = np.ascontiguousarray(w[:, :-1])
+        self.intercept_ = w[:, -1].copy()
+
+    def _fit(self, X: np.ndarray, y_idx: np.ndarray) -> None:
+        self._init_weights(X.shape[1])
+        F = _with_bias(X)
+        for _ in range(self.max_iter):
+            if self._epoch(F, y_idx) == 0:
+                break
+
+    def _partial_fit(self, X: np.ndarray, y_idx: np.ndarray, first: bool) -> None:
+        if first:
+            self._init_weights(X.shape[1])
+        self._epoch(_with_bias(X), y_idx)
+
+    # -- prediction --------------------------------------------------------------------
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Activations ``w . f(x)``: shape (n,) for two classes (>= 0 means ``classes_[1]``),
+        else (n, n_classes)."""
+        X = self._check_predict_input(X)
+        scores = X @ self.coef_.T
+        scores += self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Not defined for the perceptron: always raises ``NoProbabilityError``."""
+        raise NoProbabilityError(
+            "Perceptron has no predict_proba: its scores are not probabilities. Use "
+            "decision_function(X) for scores, or SoftmaxRegression/MLP (make_estimator("
+            "'softmax') or 'mlp') for class probabilities"
+        )
+
+    # -- state -----------------------------------------------------------------------------
+    def _fitted_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta = {
+            "mistakes": [int(m) for m in self.mistakes_],
+            "loss_curve": [float(v) for v in self.loss_curve_],
+            "n_iter": int(self.n_iter_),
+            "c": int(self._c),
+        }
+        arrays = {"coef_": self.coef_, "intercept_": self.intercept_, "w": self._w, "u": self._u}
+        return meta, arrays
+
+    def _restore_fitted(self, fitted: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.mistakes_ = list(fitted["mistakes"])
+        self.loss_curve_ = list(fitted["loss_curve"])
+        self.n_iter_ = int(fitted["n_iter"])
+        self._c = int(fitted["c"])
+        self._w, self._u = arrays["w"].copy(), arrays["u"].copy()
+        self.coef_, self.intercept_ = arrays["coef_"].copy(), arrays["intercept_"].copy()

@@ -149,20 +149,25 @@ def _read_raw(path: Path, fmt: str):  # -> mne.io.BaseRaw
 
 
 def _check_complete(raw, path: Path, fmt: str) -> None:
-    """Refuse EDF/BDF files shorter than their header says (MNE would pad silently)."""
+    """Refuse EDF/BDF files shorter than their header says.
+
+    MNE quietly keeps the complete data records of a truncated EDF; a recording cut short
+    must not pass for a whole one, so compare with the record count in the header.
+    """
     if fmt not in {"EDF", "BDF"}:
         return
+    with path.open("rb") as fh:
+        header = fh.read(256)
+    try:
+        announced = int(header[236:244].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        return  # MNE accepted the header; nothing better to compare against
     extra = raw._raw_extras[0]
-    n_records = int(extra.get("n_records", 0))
-    offset = int(extra.get("data_offset", 0))
-    record_bytes = int(np.sum(extra["n_samps"])) * (3 if fmt == "BDF" else 2)
-    expected = offset + n_records * record_bytes
-    size = path.stat().st_size
-    if n_records > 0 and size < expected:
-        have = max(0, (size - offset) // max(record_bytes, 1))
+    have = int(extra.get("n_records", announced))
+    if announced > have:
         raise RecordingFileError(
-            f"{path}: truncated {fmt} file: {size} bytes, the header announces {expected} "
-            f"({n_records} data records, only {have} complete)"
+            f"{path}: truncated {fmt} file: the header announces {announced} data records, "
+            f"the file holds {have} complete ones ({path.stat().st_size} bytes)"
         )
 
 
@@ -245,7 +250,9 @@ def _events_from_annotations(raw) -> tuple[np.ndarray, list[str], dict[str, int]
     samples = np.asarray(
         raw.time_as_index(onsets, use_rounding=True, origin=annot.orig_time), dtype=np.int64
     )
-    labels = [d for d, ok in zip(desc, is_event, strict=True) if ok]
+    # pybv writes free-text annotations as BrainVision "Comment" markers; MNE reads them
+    # back as "Comment/<text>". Other types ("Stimulus/S  1") keep MNE's spelling.
+    labels = [d.removeprefix("Comment/") for d, ok in zip(desc, is_event, strict=True) if ok]
     inside = (samples >= 0) & (samples < raw.n_times)
     return samples[inside], [lab for lab, k in zip(labels, inside, strict=True) if k], skipped
 
@@ -325,5 +332,8 @@ def _clean_names(names: list[str]) -> tuple[list[str], list[str] | None]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:200] or type(exc).__name__
+    text = "".join(
+        c if c.isprintable() and c.isascii() else " " if c.isspace() else "?" for c in str(exc)
+    )
+    text = " ".join(text.split())
+    return (text[:160] + "...") if len(text) > 160 else (text or type(exc).__name__)

@@ -66,7 +66,8 @@ def load_xdf(
         EEG timestamp; markers sit at the nearest sample. ``extras`` holds ``timestamps``
         (the dejittered stamps of every sample), ``effective_srate``, ``streams`` (a summary
         of every stream in the file), ``marker_streams`` and, when the file has no unit
-        metadata, ``assumed_units="microvolts"``.
+        metadata, ``assumed_units="microvolts"``; ``truncated`` is True when a stream has
+        no footer (the recorder was killed: what was written is loaded).
 
     Raises
     ------
@@ -107,6 +108,8 @@ def load_xdf(
         "marker_source": "marker stream" if labels else None,
         "marker_streams": [_text(m["info"], "name") for m in marker_list],
         "markers_outside_data": int((~keep).sum()),
+        # LabRecorder writes footers when it stops cleanly; none means it was killed.
+        "truncated": any("footer" not in s for s in streams),
         "streams": [_summary(s) for s in streams],
     }
     if assumed:
@@ -356,5 +359,8 @@ def _listing(streams: list[dict]) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:200] or type(exc).__name__
+    text = "".join(
+        c if c.isprintable() and c.isascii() else " " if c.isspace() else "?" for c in str(exc)
+    )
+    text = " ".join(text.split())
+    return (text[:160] + "...") if len(text) > 160 else (text or type(exc).__name__)

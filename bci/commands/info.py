@@ -1,0 +1,148 @@
+"""``bci info FILE | --stream NAME``: what a recording or a live stream holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from acquisition.errors import AcquisitionError
+from acquisition.file_source import load_recording
+from acquisition.recording import Recording
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``info`` subcommand."""
+    p = subparsers.add_parser(
+        "info",
+        help="show channels, rate, duration and markers of a recording or LSL stream",
+        description=(
+            "Show the channels, sampling rate, duration and the events/markers (with counts) "
+            "of a recording file (EDF, BDF, GDF, FIF, BrainVision, EEGLAB, XDF) or of a live "
+            "LSL stream."
+        ),
+    )
+    p.add_argument("file", nargs="?", help="recording file to describe")
+    p.add_argument("--stream", metavar="NAME", help="describe the live LSL stream NAME instead")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=2.0,
+        help="with --stream: how long to read it to count markers and measure the rate (default 2)",
+    )
+    p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file for the recording")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Describe the file or stream named in ``args``; return the exit code."""
+    if args.file is not None and args.stream is not None:
+        raise AcquisitionError(
+            f"info: got both FILE {args.file!r} and --stream {args.stream!r}; give one of them"
+        )
+    if args.file is None and args.stream is None:
+        raise AcquisitionError("info: nothing to describe; give a recording FILE or --stream NAME")
+    if args.file is not None:
+        rec = load_recording(args.file, events=args.events)
+        summary = describe_recording(rec)
+    else:
+        summary = describe_stream(args.stream, seconds=args.seconds)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_summary(summary))
+    return 0
+
+
+def describe_recording(rec: Recording) -> dict:
+    """Return a JSON-safe summary of a loaded recording."""
+    extras = rec.extras
+    summary = {
+        "source": rec.path,
+        "kind": "file",
+        "format": extras.get("format"),
+        "n_channels": rec.info.n_channels,
+        "ch_names": list(rec.info.ch_names),
+        "ch_types": _counts(rec.info.ch_types),
+        "sfreq": rec.sfreq,
+        "n_samples": rec.n_samples,
+        "duration": rec.duration,
+        "n_markers": len(rec.marker_labels),
+        "markers": rec.marker_counts(),
+        "marker_source": extras.get("marker_source"),
+    }
+    for key in ("assumed_units", "events_path", "eeg_stream", "truncated", "meas_date"):
+        if extras.get(key) is not None:
+            summary[key] = extras[key]
+    if "streams" in extras:
+        summary["streams"] = extras["streams"]
+    return summary
+
+
+def describe_stream(name: str, *, seconds: float = 2.0) -> dict:
+    """Read the LSL stream ``name`` for ``seconds`` and return a JSON-safe summary."""
+    from acquisition.lsl_source import LSLSource  # lazily: pylsl loads liblsl
+
+    markers: dict[str, int] = {}
+    n_samples = 0
+    with LSLSource(name=name) as src:
+        info = src.info
+        deadline = time.monotonic() + max(0.0, float(seconds))
+        while time.monotonic() < deadline:
+            data, _ts = src.pull()
+            n_samples += data.shape[1]
+            _mts, labels = src.pull_markers()
+            for lab in labels:
+                markers[lab] = markers.get(lab, 0) + 1
+            if data.shape[1] == 0:
+                time.sleep(0.01)  # a live stream: wait for the device, not for a test
+    return {
+        "source": name,
+        "kind": "stream",
+        "source_id": info.source_id,
+        "n_channels": info.n_channels,
+        "ch_names": list(info.ch_names),
+        "ch_types": _counts(info.ch_types),
+        "sfreq": info.sfreq,
+        "seconds_read": float(seconds),
+        "n_samples": n_samples,
+        "effective_rate": n_samples / seconds if seconds > 0 else None,
+        "n_markers": sum(markers.values()),
+        "markers": markers,
+    }
+
+
+def format_summary(s: dict) -> str:
+    """Render a summary as a few human-readable lines."""
+    names = ", ".join(s["ch_names"])
+    types = ", ".join(f"{n} {t}" for t, n in s["ch_types"].items())
+    lines = [f"{s['source']}" + (f" ({s['format']})" if s.get("format") else "")]
+    lines.append(f"  channels:  {s['n_channels']} ({types}): {names}")
+    lines.append(f"  rate:      {s['sfreq']:g} Hz")
+    if s["kind"] == "file":
+        lines.append(f"  duration:  {s['duration']:.2f} s ({s['n_samples']} samples)")
+    else:
+        rate = s.get("effective_rate")
+        lines.append(
+            f"  read:      {s['n_samples']} samples in {s['seconds_read']:g} s"
+            + (f" ({rate:.1f} Hz effective)" if rate is not None else "")
+        )
+    origin = f" from {s['marker_source']}" if s.get("marker_source") else ""
+    if s["markers"]:
+        counts = ", ".join(f"{k}: {v}" for k, v in s["markers"].items())
+        lines.append(f"  markers:   {s['n_markers']}{origin} ({counts})")
+    else:
+        lines.append("  markers:   none")
+    if s.get("assumed_units"):
+        lines.append(f"  units:     none in the file; assumed {s['assumed_units']}")
+    if s.get("truncated"):
+        lines.append("  warning:   the file ends early (recorder killed?); showing what it holds")
+    return "\n".join(lines)
+
+
+def _counts(items: tuple[str, ...] | list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for it in items:
+        out[it] = out.get(it, 0) + 1
+    return out

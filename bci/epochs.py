@@ -1,0 +1,141 @@
+"""Marker-locked epochs cut from continuous (already filtered) data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bci.paradigm import normalize_marker
+
+
+@dataclass
+class EpochEvents:
+    """The class-marker events selected from a recording.
+
+    Parameters
+    ----------
+    samples : ndarray of int
+        Sample index of each event (the marker position).
+    labels : ndarray of str
+        Class name of each event.
+    """
+
+    samples: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass
+class Epochs:
+    """Epochs cut from one recording.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_epochs, n_channels, n_times)
+    labels : ndarray of str, shape (n_epochs,)
+    onsets : ndarray of int, shape (n_epochs,)
+        Sample index of each epoch's marker.
+    n_dropped : int
+        Events whose epoch ran past either end of the data (not in ``data``).
+    dropped_onsets : list of int
+        Their marker samples, for messages.
+    """
+
+    data: np.ndarray
+    labels: np.ndarray
+    onsets: np.ndarray
+    n_dropped: int = 0
+    dropped_onsets: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Number of epochs per class, in first-seen order."""
+        out: dict[str, int] = {}
+        for label in self.labels.tolist():
+            out[label] = out.get(label, 0) + 1
+        return out
+
+
+def epoch_samples(sfreq: float, tmin: float, tmax: float) -> tuple[int, int]:
+    """Return ``(offset, n_times)``: first sample relative to the marker and epoch length.
+
+    ``n_times = round((tmax - tmin) * sfreq)`` so an epoch has the same number of samples as
+    an online window of the same length (``round(window * sfreq)``).
+    """
+    sfreq = float(sfreq)
+    return round(tmin * sfreq), round((tmax - tmin) * sfreq)
+
+
+def find_events(
+    marker_samples: Sequence[int] | np.ndarray,
+    marker_labels: Sequence[str],
+    classes: Mapping[str, str],
+    *,
+    trial_marker: str | None = None,
+    occurrence: int = 1,
+) -> EpochEvents:
+    """Select the markers that start an epoch and map them to class names.
+
+    Parameters
+    ----------
+    marker_samples, marker_labels
+        The recording's markers (sample positions and strings), in time order.
+    classes : mapping
+        Class name -> marker; markers are compared after :func:`normalize_marker`, so
+        ``"2"``, ``2`` and ``"2.000"`` match.
+    trial_marker : str or None
+        When given, markers are grouped into trials starting at this marker and only the
+        ``occurrence``-th class marker of each trial counts (for paradigms that repeat the
+        class marker at the cue and at the imagery onset).
+    occurrence : int
+        1-based rank of the class marker inside a trial.
+    """
+    to_class = {normalize_marker(m): name for name, m in classes.items()}
+    trial = None if trial_marker is None else normalize_marker(trial_marker)
+    samples: list[int] = []
+    labels: list[str] = []
+    seen_in_trial = 0
+    for pos, raw in zip(np.asarray(marker_samples).tolist(), marker_labels, strict=True):
+        marker = normalize_marker(raw)
+        if trial is not None and marker == trial:
+            seen_in_trial = 0
+            continue
+        name = to_class.get(marker)
+        if name is None:
+            continue
+        if trial is not None:
+            seen_in_trial += 1
+            if seen_in_trial != occurrence:
+                continue
+        samples.append(int(pos))
+        labels.append(name)
+    return EpochEvents(np.asarray(samples, dtype=np.int64), np.asarray(labels, dtype=str))
+
+
+def cut_epochs(
+    data: np.ndarray,
+    sfreq: float,
+    events: EpochEvents,
+    tmin: float,
+    tmax: float,
+) -> Epochs:
+    """Cut ``[marker + tmin, marker + tmax)`` from ``data`` (n_channels, n_samples).
+
+    Events whose window runs past the start or the end of the data are dropped and
+    counted in ``Epochs.n_dropped``.
+    """
+    offset, n_times = epoch_samples(sfreq, tmin, tmax)
+    n_total = data.shape[1]
+    starts = events.samples + offset
+    keep = (starts >= 0) & (starts + n_times <= n_total)
+    kept_starts = starts[keep]
+    idx = kept_starts[:, None] + np.arange(n_times)[None, :]
+    # (n_ch, n_epochs, n_times) -> (n_epochs, n_ch, n_times)
+    epochs = np.ascontiguousarray(data[:, idx].transpose(1, 0, 2), dtype=np.float64)
+    return Epochs(
+        data=epochs,
+        labels=events.labels[keep],
+        onsets=events.samples[keep],
+        n_dropped=int((~keep).sum()),
+        dropped_onsets=events.samples[~keep].tolist(),
+    )

@@ -1,0 +1,530 @@
+"""One object from raw EEG to class probabilities, offline and online alike.
+
+``causal filter -> epochs (offline) / sliding windows (online) -> feature steps -> scaler ->
+model -> probabilities``. Offline code filters a whole recording with a fresh
+:class:`~bci.filters.CausalFilter`; online code pushes chunks through another instance of
+the same class with carried state, and the windows come from a
+:class:`~bci.windows.SlidingWindow` using the indexing of :func:`~bci.windows.sliding_windows`.
+The feature code is the same objects in both paths, so live features equal offline ones.
+
+Non-finite samples online
+-------------------------
+A pushed chunk containing NaN or Inf must not poison the filter state (an IIR filter would
+carry the NaN forever). :meth:`Pipeline.push` drops the non-finite samples, records a
+condition (see :meth:`Pipeline.conditions`), resets the filter and the window buffer, and
+starts again from the next finite sample: no output is produced for any window that would
+contain a non-finite sample, and outputs resume once a full window of good samples has
+arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from acquisition.recording import Recording
+from bci.epochs import cut_epochs, epoch_samples, find_events
+from bci.errors import BCIError
+from bci.feature_steps import build_steps
+from bci.filters import CausalFilter, design_sos
+from bci.paradigm import Paradigm, normalize_marker
+from bci.scaler import StandardScaler
+from bci.windows import SlidingWindow, sliding_windows, window_ends
+
+
+class EpochSet(NamedTuple):
+    """Epochs of one or more recordings: ``E, y, info = pipeline.epochs_from_recording(rec)``.
+
+    ``info`` holds ``onsets`` (marker samples), ``n_dropped``, ``dropped_onsets``,
+    ``counts`` (epochs per class) and ``path``.
+    """
+
+    E: np.ndarray
+    y: np.ndarray
+    info: dict
+
+
+def normalize_channel(name: str) -> str:
+    """Channel name used for matching: trailing dots (PhysioNet's ``C3..``) and case ignored."""
+    return name.strip().rstrip(".").casefold()
+
+
+def channel_index_map(
+    expected: Sequence[str], available: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """Rows of ``available`` that give ``expected`` in order, and the expected names missing.
+
+    Returns
+    -------
+    index : ndarray of int
+        ``data[index]`` reorders a stream with channels ``available`` to ``expected``
+        (only valid when ``missing`` is empty).
+    missing : list of str
+    """
+    pos = {}
+    for i, name in enumerate(available):
+        pos.setdefault(normalize_channel(name), i)
+    index, missing = [], []
+    for name in expected:
+        i = pos.get(normalize_channel(name))
+        if i is None:
+            missing.append(name)
+        else:
+            index.append(i)
+    return np.asarray(index, dtype=np.int64), missing
+
+
+def training_hash(E: np.ndarray, y: Sequence[str]) -> str:
+    """sha256 over the training epochs (float64, C order, with their shape) and labels."""
+    h = hashlib.sha256()
+    arr = np.ascontiguousarray(E, dtype="<f8")
+    h.update(repr(arr.shape).encode())
+    h.update(arr.tobytes())
+    h.update("\x1f".join(str(v) for v in y).encode("utf-8"))
+    return h.hexdigest()
+
+
+class Pipeline:
+    """Filter, features, scaler and model for one paradigm, montage and sampling rate.
+
+    Parameters
+    ----------
+    paradigm : Paradigm
+    ch_names : sequence of str
+        The channels the pipeline works on, in row order of the data it receives.
+    sfreq : float
+        Sampling rate in Hz.
+
+    Attributes
+    ----------
+    classes_ : tuple of str
+        Class names in the column order of the probabilities (after fit).
+    training_hash_ : str
+        sha256 of the training epochs and labels (after fit).
+    """
+
+    def __init__(self, paradigm: Paradigm, ch_names: Sequence[str], sfreq: float) -> None:
+        if not isinstance(paradigm, Paradigm):
+            raise BCIError(f"Pipeline needs a Paradigm, got {type(paradigm).__name__}")
+        sfreq = float(sfreq)
+        if not (np.isfinite(sfreq) and sfreq > 0):
+            raise BCIError(f"sampling rate must be a positive number of Hz, got {sfreq!r}")
+        ch_names = tuple(str(c) for c in ch_names)
+        if not ch_names:
+            raise BCIError("Pipeline needs at least one channel")
+        paradigm.check_sfreq(sfreq)
+        self.paradigm = paradigm
+        self.ch_names = ch_names
+        self.sfreq = sfreq
+        f = paradigm.filter
+        self.sos = design_sos(sfreq, f.l_freq, f.h_freq, order=f.order, notch=f.notch)
+        self.steps = build_steps(paradigm, sfreq, len(ch_names))
+        self.scaler = StandardScaler()
+        self.model: Any = None
+        self.classes_: tuple[str, ...] | None = None
+        self.training_hash_: str | None = None
+        self.window_samples = round(paradigm.online.window * sfreq)
+        self.step_samples = max(1, round(paradigm.online.step * sfreq))
+        self._offset, self.epoch_samples = epoch_samples(
+            sfreq, paradigm.epochs.tmin, paradigm.epochs.tmax
+        )
+        self._input_map: np.ndarray | None = None
+        self.reset_online()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def for_recording(cls, paradigm: Paradigm, recording: Recording) -> Pipeline:
+        """A pipeline for the paradigm's channels, else the recording's EEG channels."""
+        info = recording.info
+        if paradigm.channels is not None:
+            names = paradigm.channels
+        else:
+            names = tuple(
+                n for n, t in zip(info.ch_names, info.ch_types, strict=True) if t == "eeg"
+            )
+            names = names or tuple(info.ch_names)
+        return cls(paradigm, names, info.sfreq)
+
+    def clone(self) -> Pipeline:
+        """An unfitted pipeline with the same paradigm, channels and rate."""
+        return Pipeline(self.paradigm, self.ch_names, self.sfreq)
+
+    @property
+    def n_channels(self) -> int:
+        """Number of channels the pipeline works on."""
+        return len(self.ch_names)
+
+    @property
+    def is_fitted(self) -> bool:
+        """True once ``fit``/``fit_epochs`` has run (or the pipeline was loaded)."""
+        return self.model is not None
+
+    # ------------------------------------------------------------------ offline
+    def new_filter(self) -> CausalFilter:
+        """A fresh causal filter of this pipeline's design."""
+        return CausalFilter(self.sos, self.n_channels)
+
+    def filter_continuous(self, data: np.ndarray) -> np.ndarray:
+        """Causally filter continuous ``data`` (n_channels, n_samples) from a fresh state."""
+        return self.new_filter().filter_whole(data)
+
+    def recording_data(self, recording: Recording) -> np.ndarray:
+        """The recording's rows for this pipeline's channels, in its order."""
+        info = recording.info
+        if abs(info.sfreq - self.sfreq) > 1e-6 * self.sfreq:
+            raise BCIError(
+                f"{recording.path or info.name}: sampling rate {info.sfreq:g} Hz differs from the "
+                f"pipeline's {self.sfreq:g} Hz; use recordings made at one rate"
+            )
+        index, missing = channel_index_map(self.ch_names, info.ch_names)
+        if missing:
+            raise BCIError(
+                f"{recording.path or info.name}: missing channels {', '.join(missing)} "
+                f"(it has {', '.join(info.ch_names)})"
+            )
+        return recording.data[index]
+
+    def epochs_from_recording(self, recording: Recording) -> EpochSet:
+        """Filter the recording causally and cut the paradigm's marker-locked epochs.
+
+        Returns
+        -------
+        EpochSet
+            ``E`` float64 (n_epochs, n_channels, n_times), ``y`` class names, ``info``.
+        """
+        data = self.filter_continuous(self.recording_data(recording))
+        ep = self.paradigm.epochs
+        events = find_events(
+            recording.marker_samples,
+            recording.marker_labels,
+            self.paradigm.classes,
+            trial_marker=ep.trial_marker,
+            occurrence=ep.occurrence,
+        )
+        epochs = cut_epochs(data, self.sfreq, events, ep.tmin, ep.tmax)
+        info = {
+            "path": recording.path,
+            "onsets": epochs.onsets,
+            "n_dropped": epochs.n_dropped,
+            "dropped_onsets": epochs.dropped_onsets,
+            "counts": epochs.counts(),
+        }
+        return EpochSet(epochs.data, epochs.labels, info)
+
+    def epochs_from_recordings(self, recordings: Iterable[Recording]) -> EpochSet:
+        """Epochs of several recordings concatenated; ``info["groups"]`` is the recording index."""
+        Es, ys, groups, infos = [], [], [], []
+        for i, rec in enumerate(recordings):
+            E, y, info = self.epochs_from_recording(rec)
+            Es.append(E)
+            ys.append(y)
+            groups.append(np.full(len(y), i, dtype=np.int64))
+            infos.append(info)
+        if not Es:
+            raise BCIError("no recordings given")
+        E = np.concatenate(Es, axis=0)
+        y = np.concatenate(ys)
+        counts: dict[str, int] = {}
+        for label in y.tolist():
+            counts[label] = counts.get(label, 0) + 1
+        info = {
+            "groups": np.concatenate(groups),
+            "recordings": infos,
+            "n_dropped": sum(i["n_dropped"] for i in infos),
+            "counts": counts,
+        }
+        return EpochSet(E, y, info)
+
+    def windows_from_recording(self, recording: Recording) -> tuple[np.ndarray, np.ndarray]:
+        """Pseudo-online windows of a whole recording and the time of each window's last sample.
+
+        The same windows :meth:`push` would produce if the recording were streamed.
+        """
+        data = self.filter_continuous(self.recording_data(recording))
+        windows = sliding_windows(data, self.window_samples, self.step_samples)
+        ends = window_ends(data.shape[1], self.window_samples, self.step_samples)
+        return windows, recording.start_time + ends / self.sfreq
+
+    def fit(self, recordings: Recording | Iterable[Recording]) -> Pipeline:
+        """Fit on the epochs of one recording or several."""
+        if isinstance(recordings, Recording):
+            recordings = [recordings]
+        E, y, _ = self.epochs_from_recordings(recordings)
+        return self.fit_epochs(E, y)
+
+    def fit_epochs(self, E: np.ndarray, y: Sequence[str] | np.ndarray) -> Pipeline:
+        """Fit feature steps, scaler and model on epochs ``E`` with class names ``y``."""
+        from models import make_estimator
+
+        E = self._check_epochs(E)
+        y = np.asarray([str(v) for v in np.asarray(y).tolist()], dtype=str)
+        if y.shape[0] != E.shape[0]:
+            raise BCIError(f"{E.shape[0]} epochs but {y.shape[0]} labels")
+        names = self.paradigm.class_names
+        unknown = sorted(set(y.tolist()) - set(names))
+        if unknown:
+            raise BCIError(f"labels {unknown} are not classes of the paradigm ({', '.join(names)})")
+        present = [n for n in names if n in set(y.tolist())]
+        if len(present) < 2:
+            raise BCIError(
+                f"training needs epochs of at least two classes, got only {present or 'none'}; "
+                "check the [classes] markers against the recording's markers"
+            )
+        self.steps = build_steps(self.paradigm, self.sfreq, self.n_channels)
+        Z = E
+        for step in self.steps:
+            Z = step.fit(Z, y).transform(Z)
+        X = self.scaler.fit(Z).transform(Z)
+        codes = np.asarray([names.index(v) for v in y.tolist()], dtype=np.int64)
+        model = make_estimator(self.paradigm.model.kind, **self.paradigm.model.params)
+        model.fit(X, codes)
+        self.model = model
+        self.classes_ = tuple(names[int(c)] for c in np.asarray(model.classes_).tolist())
+        self.training_hash_ = training_hash(E, y.tolist())
+        return self
+
+    def features(self, E: np.ndarray) -> np.ndarray:
+        """Feature vectors f(x) of epochs/windows before scaling, (n_epochs, n_features)."""
+        Z = self._check_epochs(E)
+        for step in self.steps:
+            Z = step.transform(Z)
+        return Z
+
+    def transform(self, E: np.ndarray) -> np.ndarray:
+        """Scaled feature vectors: what the model sees."""
+        self._require_fitted()
+        return self.scaler.transform(self.features(E))
+
+    def predict_proba_epochs(self, E: np.ndarray) -> np.ndarray:
+        """Class probabilities (n_epochs, n_classes), columns in ``classes_`` order.
+
+        A perceptron has no probabilities; its decision scores go through a softmax
+        (monotone: the winner is the perceptron's prediction, the values are not calibrated).
+        """
+        return self._proba(self.transform(E))
+
+    def predict_epochs(self, E: np.ndarray) -> np.ndarray:
+        """Predicted class name of each epoch."""
+        proba = self.predict_proba_epochs(E)
+        return np.asarray(self.classes_, dtype=str)[np.argmax(proba, axis=1)]
+
+    def score_epochs(self, E: np.ndarray, y: Sequence[str]) -> float:
+        """Accuracy of :meth:`predict_epochs` against class names ``y``."""
+        return float(np.mean(self.predict_epochs(E) == np.asarray(y, dtype=str)))
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        from models.errors import ModelError
+
+        try:
+            return np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        except (ModelError, AttributeError, NotImplementedError):
+            scores = np.asarray(self.model.decision_function(X), dtype=np.float64)
+            if scores.ndim == 1:
+                scores = np.stack([-scores, scores], axis=1)
+            scores = scores - scores.max(axis=1, keepdims=True)
+            e = np.exp(scores)
+            return e / e.sum(axis=1, keepdims=True)
+
+    # ------------------------------------------------------------------ online
+    def reset_online(self) -> None:
+        """Start a new stream: fresh filter state, empty window, no pending markers."""
+        self._filter = self.new_filter()
+        self._window = SlidingWindow(self.n_channels, self.window_samples, self.step_samples)
+        self._conditions: list[str] = []
+        self._history = _History(self.n_channels, self._history_samples(), self.sfreq)
+        self._pending: list[tuple[float, str]] = []
+        self._epoch_results: list[tuple[float, str, np.ndarray]] = []
+        self._trial_count = 0
+
+    def bind_input(self, index_map: np.ndarray | None) -> None:
+        """Reorder pushed rows with ``data[index_map]`` (from ``check_stream_compatible``)."""
+        self._input_map = None if index_map is None else np.asarray(index_map, dtype=np.int64)
+
+    def conditions(self) -> list[str]:
+        """Conditions met while pushing (non-finite samples...) since the last call."""
+        out, self._conditions = self._conditions, []
+        return out
+
+    def push_windows(
+        self, data: np.ndarray, timestamps: np.ndarray
+    ) -> list[tuple[float, np.ndarray]]:
+        """Push a chunk; return ``(t_end, window)`` for every window it completes.
+
+        ``window`` is filtered data (n_channels, window_samples); ``t_end`` the timestamp of
+        its last sample. Non-finite samples are handled as described in the module notes.
+        """
+        data = np.asarray(data, dtype=np.float64)
+        timestamps = np.asarray(timestamps, dtype=np.float64).reshape(-1)
+        if self._input_map is not None and data.ndim == 2:
+            data = data[self._input_map]
+        if data.ndim != 2 or data.shape[0] != self.n_channels or data.shape[1] != timestamps.size:
+            raise BCIError(
+                f"push expects data ({self.n_channels}, n) and n timestamps, got "
+                f"{data.shape} and {timestamps.shape}"
+            )
+        finite = np.isfinite(data).all(axis=0)
+        if finite.all():
+            return self._push_clean(data, timestamps)
+        out: list[tuple[float, np.ndarray]] = []
+        bad = np.flatnonzero(~finite)
+        self._conditions.append(
+            f"nan: {bad.size} sample(s) with NaN/Inf between t={timestamps[bad[0]]:.3f} and "
+            f"t={timestamps[bad[-1]]:.3f} s dropped; filter and window restarted"
+        )
+        # Split into runs of finite samples; everything after a bad sample starts afresh.
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], finite.astype(np.int8), [0]))))
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            if start > 0:
+                self._restart_after_gap()
+            out.extend(self._push_clean(data[:, start:stop], timestamps[start:stop]))
+        if not finite[-1]:
+            self._restart_after_gap()
+        return out
+
+    def push_features(
+        self, data: np.ndarray, timestamps: np.ndarray
+    ) -> list[tuple[float, np.ndarray]]:
+        """Like :meth:`push` but return unscaled feature vectors instead of probabilities."""
+        wins = self.push_windows(data, timestamps)
+        if not wins:
+            return []
+        feats = self.features(np.stack([w for _, w in wins]))
+        return [(t, feats[k]) for k, (t, _) in enumerate(wins)]
+
+    def push(self, data: np.ndarray, timestamps: np.ndarray) -> list[tuple[float, np.ndarray]]:
+        """Push a chunk of raw samples; return ``(t_end, proba)`` for each completed window.
+
+        One output per ``online.step`` once ``online.window`` seconds are buffered;
+        ``proba`` is ordered as ``classes_``.
+        """
+        self._require_fitted()
+        wins = self.push_windows(data, timestamps)
+        if not wins:
+            return []
+        proba = self.predict_proba_epochs(np.stack([w for _, w in wins]))
+        return [(t, proba[k]) for k, (t, _) in enumerate(wins)]
+
+    def push_markers(self, timestamps: Sequence[float], labels: Sequence[str]) -> None:
+        """Queue markers for online marker-locked epochs (see :meth:`pop_epoch_results`).
+
+        Class markers (after the paradigm's trial/occurrence rule) are cut into epochs as
+        soon as the data up to ``marker + tmax`` has been pushed.
+        """
+        ep = self.paradigm.epochs
+        to_class = self.paradigm.marker_to_class
+        trial = None if ep.trial_marker is None else normalize_marker(ep.trial_marker)
+        for t, raw in zip(np.asarray(timestamps, dtype=np.float64).tolist(), labels, strict=True):
+            marker = normalize_marker(raw)
+            if trial is not None and marker == trial:
+                self._trial_count = 0
+                continue
+            name = to_class.get(marker)
+            if name is None:
+                continue
+            if trial is not None:
+                self._trial_count += 1
+                if self._trial_count != ep.occurrence:
+                    continue
+            self._pending.append((t, name))
+        self._cut_pending()
+
+    def pop_epoch_results(self) -> list[tuple[float, str, np.ndarray]]:
+        """``(marker_time, true_class, proba)`` of the online epochs completed so far."""
+        out, self._epoch_results = self._epoch_results, []
+        return out
+
+    # ------------------------------------------------------------------ internals
+    def _history_samples(self) -> int:
+        span = self._offset + self.epoch_samples
+        return max(span, self.epoch_samples) + round(5.0 * self.sfreq)
+
+    def _restart_after_gap(self) -> None:
+        self._filter.reset()
+        self._window.reset()
+
+    def _push_clean(
+        self, data: np.ndarray, timestamps: np.ndarray
+    ) -> list[tuple[float, np.ndarray]]:
+        if data.shape[1] == 0:
+            return []
+        filtered = self._filter.process(data)
+        self._history.push(filtered, timestamps)
+        wins = self._window.push(filtered)
+        if self._pending:
+            self._cut_pending()
+        return [(float(timestamps[i]), w) for i, w in wins]
+
+    def _cut_pending(self) -> None:
+        if not self._pending or not self.is_fitted:
+            return
+        keep = []
+        for t, name in self._pending:
+            epoch = self._history.epoch_at(t, self._offset, self.epoch_samples)
+            if epoch is None:
+                keep.append((t, name))
+            elif epoch is _History.GONE:
+                self._conditions.append(
+                    f"epoch: marker {name!r} at t={t:.3f} s is older than the buffered data; skipped"
+                )
+            else:
+                proba = self.predict_proba_epochs(epoch[None])[0]
+                self._epoch_results.append((t, name, proba))
+        self._pending = keep
+
+    def _check_epochs(self, E: np.ndarray) -> np.ndarray:
+        E = np.asarray(E, dtype=np.float64)
+        if E.ndim != 3 or E.shape[1] != self.n_channels:
+            raise BCIError(
+                f"expected epochs of shape (n_epochs, {self.n_channels}, n_times), got {E.shape}"
+            )
+        if E.shape[0] == 0:
+            raise BCIError("no epochs: check the [classes] markers against the recording")
+        return E
+
+    def _require_fitted(self) -> None:
+        if self.model is None or self.classes_ is None:
+            raise BCIError("the pipeline is not trained; fit it or load a .bci model first")
+
+
+class _History:
+    """The last ``size`` filtered samples and their timestamps, for online epochs."""
+
+    GONE = object()
+
+    def __init__(self, n_channels: int, size: int, sfreq: float) -> None:
+        self.half_sample = 0.5 / sfreq
+        self.data = np.zeros((n_channels, size))
+        self.times = np.full(size, np.nan)
+        self.size = size
+        self.count = 0
+
+    def push(self, data: np.ndarray, times: np.ndarray) -> None:
+        n = data.shape[1]
+        if n >= self.size:
+            data, times = data[:, n - self.size :], times[n - self.size :]
+        k = data.shape[1]
+        self.data = np.concatenate([self.data[:, k:], data], axis=1)
+        self.times = np.concatenate([self.times[k:], times])
+        self.count += n
+
+    def epoch_at(self, t: float, offset: int, n_times: int) -> Any:
+        valid = np.flatnonzero(np.isfinite(self.times))
+        if valid.size == 0:
+            return None
+        first = valid[0]
+        times = self.times[first:]
+        if t < times[0] - self.half_sample:
+            return self.GONE
+        # The marker's sample is the one nearest to its timestamp.
+        idx = int(np.searchsorted(times, t - self.half_sample, side="left"))
+        if idx >= times.size:
+            return None  # marker sample not pushed yet
+        start = first + idx + offset
+        if start < first:
+            return self.GONE
+        if start + n_times > self.size:
+            return None
+        return self.data[:, start : start + n_times].copy()

@@ -238,7 +238,9 @@ def _events_from_annotations(raw) -> tuple[np.ndarray, list[str], dict[str, int]
     annot = raw.annotations
     if len(annot) == 0:
         return np.empty(0, dtype=np.int64), [], {}
-    desc = [str(d) for d in annot.description]
+    # pybv writes free-text annotations as BrainVision "Comment" markers; MNE reads them
+    # back as "Comment/<text>". Other types ("Stimulus/S  1") keep MNE's spelling.
+    desc = [str(d).removeprefix("Comment/") for d in annot.description]
     is_event = np.array(
         [not d.lower().startswith(SEGMENT_ANNOTATION_PREFIXES) for d in desc], dtype=bool
     )
@@ -250,9 +252,7 @@ def _events_from_annotations(raw) -> tuple[np.ndarray, list[str], dict[str, int]
     samples = np.asarray(
         raw.time_as_index(onsets, use_rounding=True, origin=annot.orig_time), dtype=np.int64
     )
-    # pybv writes free-text annotations as BrainVision "Comment" markers; MNE reads them
-    # back as "Comment/<text>". Other types ("Stimulus/S  1") keep MNE's spelling.
-    labels = [d.removeprefix("Comment/") for d, ok in zip(desc, is_event, strict=True) if ok]
+    labels = [d for d, ok in zip(desc, is_event, strict=True) if ok]
     inside = (samples >= 0) & (samples < raw.n_times)
     return samples[inside], [lab for lab, k in zip(labels, inside, strict=True) if k], skipped
 

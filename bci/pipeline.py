@@ -126,6 +126,9 @@ class Pipeline:
         self.model: Any = None
         self.classes_: tuple[str, ...] | None = None
         self.training_hash_: str | None = None
+        self.metrics_: dict = {}
+        self.header_: dict | None = None
+        self.source_path: str | None = None
         self.window_samples = round(paradigm.online.window * sfreq)
         self.step_samples = max(1, round(paradigm.online.step * sfreq))
         self._offset, self.epoch_samples = epoch_samples(

@@ -1,0 +1,160 @@
+"""Tests of bci.model_file: round trip, refusal of tampered/pickled/other-schema files, streams."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from acquisition.source import SourceInfo
+from bci.errors import ModelFileError
+from bci.model_file import (
+    SCHEMA_VERSION,
+    check_stream_compatible,
+    load_model,
+    read_header,
+    save_model,
+)
+from bci.pipeline import Pipeline
+from tests.test_pipeline import CH, SFREQ, make_recording, paradigm
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rec = make_recording()
+    pipe = Pipeline.for_recording(paradigm("csp+bandpower", csp_components=2), rec).fit(rec)
+    return pipe, rec
+
+
+def rewrite(src, dst, *, header=None, members=None):
+    """Copy a .bci zip, replacing the header dict and/or member bytes."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name == "header.json" and header is not None:
+                data = json.dumps(header(json.loads(data))).encode()
+            if members and name in members:
+                data = members[name](data)
+                if data is None:
+                    continue
+            zout.writestr(name, data)
+    return dst
+
+
+def test_round_trip_predicts_identically(fitted, tmp_path):
+    pipe, rec = fitted
+    path = save_model(tmp_path / "m.bci", pipe, metrics={"train_accuracy": np.float64(0.9)})
+    loaded = load_model(path)
+    E, _, _ = pipe.epochs_from_recording(rec)
+    assert np.array_equal(loaded.predict_proba_epochs(E), pipe.predict_proba_epochs(E))
+    assert loaded.classes_ == pipe.classes_ and loaded.ch_names == pipe.ch_names
+    assert loaded.metrics_ == {"train_accuracy": 0.9}
+    assert loaded.training_hash_ == pipe.training_hash_
+    header = read_header(path)
+    assert header["schema_version"] == SCHEMA_VERSION
+    assert header["paradigm"] == pipe.paradigm.to_dict()
+    assert {"filter/sos", "steps/0/filters", "scaler/mean"} <= set(header["arrays"])
+    assert all(len(spec["sha256"]) == 64 for spec in header["arrays"].values())
+
+
+def test_other_schema_version_is_refused_saying_which(fitted, tmp_path):
+    path = save_model(tmp_path / "m.bci", fitted[0])
+    bad = rewrite(path, tmp_path / "v2.bci", header=lambda h: {**h, "schema_version": 2})
+    with pytest.raises(
+        ModelFileError, match=r"v2\.bci: model schema version 2.*reads schema version 1"
+    ):
+        load_model(bad)
+
+
+def test_edited_weights_are_detected(fitted, tmp_path):
+    path = save_model(tmp_path / "m.bci", fitted[0])
+
+    def edit(data):
+        arr = np.load(io.BytesIO(data))
+        buf = io.BytesIO()
+        np.save(buf, arr * 1.01)
+        return buf.getvalue()
+
+    bad = rewrite(path, tmp_path / "edited.bci", members={"arrays/scaler/mean.npy": edit})
+    with pytest.raises(
+        ModelFileError, match=r"edited\.bci: array scaler/mean does not match its sha256"
+    ):
+        load_model(bad)
+
+
+def test_truncated_array_and_truncated_file_are_detected(fitted, tmp_path):
+    path = save_model(tmp_path / "m.bci", fitted[0])
+    bad = rewrite(
+        path, tmp_path / "trunc.bci", members={"arrays/steps/0/filters.npy": lambda d: d[:-16]}
+    )
+    with pytest.raises(ModelFileError, match=r"trunc\.bci: array steps/0/filters"):
+        load_model(bad)
+    raw = path.read_bytes()
+    cut = tmp_path / "cut.bci"
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError, match=r"cut\.bci"):
+        load_model(cut)
+    gone = rewrite(path, tmp_path / "gone.bci", members={"arrays/scaler/scale.npy": lambda d: None})
+    with pytest.raises(ModelFileError, match="listed but missing"):
+        load_model(gone)
+
+
+def test_pickle_payloads_are_refused(fitted, tmp_path):
+    path = save_model(tmp_path / "m.bci", fitted[0])
+
+    def objects(_):
+        buf = io.BytesIO()
+        np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+        return buf.getvalue()
+
+    bad = rewrite(path, tmp_path / "obj.bci", members={"arrays/scaler/mean.npy": objects})
+    with pytest.raises(ModelFileError, match="pickled Python objects; refused"):
+        load_model(bad)
+    raw_pickle = tmp_path / "pickle.bci"
+    raw_pickle.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(ModelFileError, match=r"not a \.bci model file"):
+        load_model(raw_pickle)
+
+
+def test_missing_and_unlisted(fitted, tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        load_model(tmp_path / "none.bci")
+    path = save_model(tmp_path / "m.bci", fitted[0])
+    extra = tmp_path / "extra.bci"
+    rewrite(path, extra)
+    with zipfile.ZipFile(extra, "a") as zf:
+        zf.writestr("arrays/evil.npy", b"x")
+    with pytest.raises(ModelFileError, match=r"not listed in the header: arrays/evil\.npy"):
+        load_model(extra)
+
+
+def test_stream_compatibility(fitted):
+    pipe = fitted[0]
+    same = SourceInfo("eeg", CH, ("eeg",) * 4, SFREQ)
+    assert check_stream_compatible(pipe, same).tolist() == [0, 1, 2, 3]
+    shuffled = SourceInfo("eeg", tuple(reversed(CH)), ("eeg",) * 4, SFREQ)
+    index = check_stream_compatible(pipe, shuffled)
+    assert [shuffled.ch_names[i] for i in index] == list(CH)
+    with pytest.raises(ModelFileError, match=r"rate 500 Hz vs the model's 250 Hz"):
+        check_stream_compatible(pipe, SourceInfo("eeg", CH, ("eeg",) * 4, 500.0))
+    other = SourceInfo("eeg", ("C3", "Cz", "Pz"), ("eeg",) * 3, SFREQ)
+    with pytest.raises(
+        ModelFileError, match=r"missing channels C4, Oz; 3 channels vs the model's 4"
+    ):
+        check_stream_compatible(pipe, other)
+
+
+def test_bound_input_reorders_pushed_rows(fitted):
+    pipe, rec = fitted
+    shuffled = SourceInfo("eeg", tuple(reversed(CH)), ("eeg",) * 4, SFREQ)
+    pipe.reset_online()
+    ref = pipe.push(rec.data[:, :1000], rec.times[:1000])
+    pipe.reset_online()
+    pipe.bind_input(check_stream_compatible(pipe, shuffled))
+    got = pipe.push(rec.data[::-1, :1000], rec.times[:1000])
+    pipe.bind_input(None)
+    assert np.array_equal(np.asarray([p for _, p in got]), np.asarray([p for _, p in ref]))

@@ -197,7 +197,7 @@ class HealthTracker:
                     TimestampEvent("timestamp_jump", float(after[i]), step, 0, int(i) + first)
                 )
             else:
-                missing = max(int(round(step / self.period)) - 1, 1)
+                missing = max(round(step / self.period) - 1, 1)
                 self.gaps += 1
                 self.dropped_samples += missing
                 events.append(TimestampEvent("gap", float(after[i]), step, missing, int(i) + first))

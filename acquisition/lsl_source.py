@@ -169,9 +169,14 @@ def resolve_stream(
     if found:
         # Several outlets may share a name; the newest is the one most likely alive.
         return max(found, key=lambda i: i.created_at())
+    raise not_found_error(query, timeout)
+
+
+def not_found_error(query: str, timeout: float) -> StreamNotFoundError:
+    """Return the error for "nothing matches ``query``", listing the visible streams."""
     visible = list_streams(timeout=1.0)
     listing = "; ".join(d.describe() for d in visible) or "none"
-    raise StreamNotFoundError(
+    return StreamNotFoundError(
         f"no LSL stream matching {query} within {timeout:g} s. Visible streams: {listing}. "
         "Check the name (--stream) and that the sender is running on this network."
     )
@@ -450,7 +455,7 @@ class LSLSource:
         self._uid = resolved.uid()
         self._dtype = dtype
         self._scales = meta.scales[:, None]
-        self._capacity = max(1, int(math.ceil(buflen * sfreq)))
+        self._capacity = max(1, math.ceil(buflen * sfreq))
         self._buffer = np.empty((self._capacity, info.n_channels), dtype=dtype)
         self._info = info
         self._speed = speed
@@ -633,9 +638,7 @@ class LSLSource:
             gap = float(stamps[0] - self._tracker.last_timestamp)
             down = now - self._lost_at
             missing = (
-                max(int(round(gap * self._info.sfreq * self._speed)) - 1, 0)
-                if math.isfinite(gap)
-                else 0
+                max(round(gap * self._info.sfreq * self._speed) - 1, 0) if math.isfinite(gap) else 0
             )
             self._conditions.append(
                 Condition(
@@ -727,5 +730,6 @@ __all__ = [
     "StreamDescription",
     "build_query",
     "list_streams",
+    "not_found_error",
     "resolve_stream",
 ]

@@ -201,7 +201,7 @@ class Player:
 
     def _play_once(self) -> None:
         sfreq = self.source.info.sfreq
-        per_chunk = max(1, int(round(self.chunk_seconds * sfreq * min(self.speed, 1e6))))
+        per_chunk = max(1, round(self.chunk_seconds * sfreq * min(self.speed, 1e6)))
         if math.isinf(self.speed):
             per_chunk = max(per_chunk, 256)
         t0 = pylsl.local_clock() + 0.05

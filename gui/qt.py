@@ -1,0 +1,41 @@
+"""One place that imports Qt, configures pyqtgraph and creates the application."""
+
+from __future__ import annotations
+
+import os
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+pg.setConfigOptions(antialias=False, background="#111318", foreground="#d8dbe2")
+
+#: Colours of the classes, in probability-column order (colour-blind friendly).
+CLASS_COLORS = (
+    "#4c9be8",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#b07aa1",
+    "#edc948",
+    "#76b7b2",
+    "#ff9da7",
+)
+
+__all__ = ["CLASS_COLORS", "QtCore", "QtGui", "QtWidgets", "app", "display_available", "pg"]
+
+
+def class_color(index: int) -> str:
+    """The colour of class ``index``."""
+    return CLASS_COLORS[index % len(CLASS_COLORS)]
+
+
+def app() -> QtWidgets.QApplication:
+    """Return the running QApplication, creating it if needed."""
+    return pg.mkQApp("bci")
+
+
+def display_available() -> bool:
+    """True when a window can be shown: a display server, or Qt's offscreen platform."""
+    if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

@@ -1,0 +1,134 @@
+"""LiveSession over real LSL: Player -> LSLSource -> pipeline -> probabilities outlet."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pylsl
+import pytest
+from live_helpers import CLASSES, fitted_pipeline, simulated_replay
+
+from acquisition.array_source import ArraySource
+from acquisition.lsl_source import LSLSource
+from acquisition.player import Player
+from bci.errors import ModelFileError
+from bci.live_session import LatencyTracker, LiveSession
+
+pytestmark = pytest.mark.lsl
+
+
+def poll(condition, timeout: float = 10.0, step=None):
+    """Call ``step`` (if any) until ``condition()`` is true or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if step is not None:
+            step()
+        if condition():
+            return True
+        time.sleep(0.005)  # pacing the poll loop, not a wait for data
+    return False
+
+
+def channel_labels(info: pylsl.StreamInfo) -> list[str]:
+    ch = info.desc().child("channels").child("channel")
+    labels = []
+    while not ch.empty():
+        labels.append(ch.child_value("label"))
+        ch = ch.next_sibling()
+    return labels
+
+
+def test_probabilities_are_published_with_class_labels(unique_name: str) -> None:
+    pipeline = fitted_pipeline()
+    recording = simulated_replay(8.0)
+    with Player(ArraySource(recording), name=unique_name, speed=2.0) as player:
+        source = LSLSource(name=unique_name, timeout=5.0, marker_name=player.marker_name)
+        session = LiveSession(source, pipeline, publish_name=unique_name)
+        found = pylsl.resolve_byprop("name", f"{unique_name}-probabilities", 1, 5.0)
+        assert found, "the probabilities outlet is not visible on LSL"
+        inlet = pylsl.StreamInlet(found[0])
+        full = inlet.info(5.0)
+        assert channel_labels(full) == list(CLASSES)
+        assert full.channel_count() == 2 and full.channel_format() == pylsl.cf_float32
+        inlet.open_stream(5.0)
+        produced, received, markers = [], [], []
+
+        def step() -> None:
+            update = session.step()
+            produced.extend(zip(update.prob_times, update.probabilities, strict=True))
+            markers.extend(update.markers)
+            chunk, stamps = inlet.pull_chunk(timeout=0.0)
+            received.extend(zip(stamps, chunk, strict=True))
+
+        assert poll(lambda: len(received) >= 10 and len(markers) >= 2, 15.0, step)
+        session.close()
+    times = np.array([t for t, _ in produced])
+    probas = np.array([p for _, p in produced])
+    assert np.allclose(probas.sum(axis=1), 1.0)
+    assert np.all(np.diff(times) > 0)
+    got = np.array([row for _, row in received], dtype=float)
+    got_t = np.array([t for t, _ in received])
+    # What the outlet carries is what the session returned (float32), stamped at the
+    # window's last sample.
+    k = len(got)
+    assert np.allclose(got, probas[:k].astype(np.float32), atol=1e-7)
+    assert np.allclose(got_t, times[:k], atol=1e-6)
+    assert set(markers) <= set(CLASSES) and markers
+    assert session.latency.count == len(produced)
+    assert (
+        np.isfinite(session.latency.median()) and session.latency.p95() >= session.latency.median()
+    )
+
+
+def test_a_stream_with_other_channels_is_refused_in_words() -> None:
+    pipeline = fitted_pipeline()
+    other = simulated_replay(3.0, ch_names=["C3", "Cz", "C4", "O1"])
+    with pytest.raises(ModelFileError, match="missing channels") as info:
+        LiveSession(ArraySource(other), pipeline)
+    assert "channels" in str(info.value) and "retrain" in str(info.value)
+
+
+def test_channels_in_another_order_are_reordered_not_refused() -> None:
+    pipeline = fitted_pipeline()
+    recording = simulated_replay(4.0)
+    straight = LiveSession(ArraySource(recording, chunk_size=50), pipeline)
+    order = np.arange(recording.info.n_channels)[::-1]
+    info = recording.info
+    shuffled_info = type(info)(
+        name=info.name,
+        ch_names=tuple(info.ch_names[i] for i in order),
+        ch_types=tuple(info.ch_types[i] for i in order),
+        sfreq=info.sfreq,
+    )
+    shuffled = type(recording)(data=recording.data[order], info=shuffled_info)
+    straight_out = np.vstack([straight.step().probabilities for _ in range(20)])
+    pipeline_2 = fitted_pipeline()
+    reordered = LiveSession(ArraySource(shuffled, chunk_size=50), pipeline_2)
+    reordered_out = np.vstack([reordered.step().probabilities for _ in range(20)])
+    assert straight_out.shape[0] > 5
+    assert np.allclose(straight_out, reordered_out)
+
+
+def test_non_finite_samples_and_end_of_source_are_reported_not_raised() -> None:
+    pipeline = fitted_pipeline()
+    recording = simulated_replay(3.0)
+    recording.data[3, 100:110] = np.nan
+    session = LiveSession(ArraySource(recording, chunk_size=64), pipeline)
+    kinds, shown = [], []
+    for _ in range(20):
+        update = session.step()
+        kinds += [e.kind for e in update.events]
+        shown.append(update.data)
+    assert "nonfinite" in kinds and kinds[-1] == "ended"
+    assert np.isfinite(np.hstack(shown)).all()  # the display never gets NaN
+
+
+def test_latency_tracker_median_and_p95() -> None:
+    tracker = LatencyTracker(maxlen=100)
+    assert np.isnan(tracker.median())
+    tracker.add(np.arange(1, 101) / 1000)
+    assert tracker.median() == pytest.approx(0.0505)
+    assert tracker.p95() == pytest.approx(0.09505)
+    tracker.add(1.0)
+    assert tracker.count == 100

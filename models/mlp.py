@@ -13,6 +13,7 @@ from .errors import ModelError
 from .estimator import Estimator
 from .linear import Linear
 from .losses import SoftmaxCrossEntropy, softmax
+from .module import flatten_parameters
 from .optimizers import SGD, Adam, Optimizer
 from .sequential import Sequential
 from .softmax_regression import resolve_early_stopping
@@ -30,6 +31,11 @@ class MLP(Estimator):
     the features are learned by the hidden layers). The loss is a *mean* over samples, so
     the learning rate does not depend on the number of samples. Biases are not penalised.
 
+    The defaults (Adam at 3e-3, ``l2=1e-2``, early stopping from 200 samples with a
+    patience of 4 epochs) were chosen on standardised band-power-like features (tens to
+    hundreds of features, 60 to 20,000 samples): they generalise without tuning and stop
+    within a few dozen epochs.
+
     Parameters
     ----------
     hidden_sizes : sequence of int
@@ -42,8 +48,10 @@ class MLP(Estimator):
     learning_rate : float
     momentum : float in [0, 1)
         Nesterov momentum of the non-Adam solvers.
-    batch_size : int
+    batch_size : int or "auto"
         Samples per step for "adam" and "minibatch" (capped at the number of samples).
+        "auto" is ``min(200, max(16, n_samples // 8))``: small data sets still get about
+        eight steps per epoch instead of one.
     l2 : float
         L2 penalty on the weights; the default regularises noisy band-power data.
     max_iter : int
@@ -71,6 +79,9 @@ class MLP(Estimator):
     validation_scores_ : list of float
         Held-out mean log-likelihood per epoch (empty without early stopping).
     best_epoch_ : int
+        Epoch whose weights were kept (the best held-out log-likelihood).
+    validation_indices_ : ndarray of int
+        Rows of the training ``X`` held out for early stopping (empty without it; not saved).
     n_iter_ : int
     """
 
@@ -82,15 +93,15 @@ class MLP(Estimator):
         hidden_sizes: tuple[int, ...] = (64,),
         activation: str = "relu",
         solver: str = "adam",
-        learning_rate: float = 1e-3,
+        learning_rate: float = 3e-3,
         momentum: float = 0.9,
-        batch_size: int = 200,
-        l2: float = 1e-3,
+        batch_size: int | str = "auto",
+        l2: float = 1e-2,
         max_iter: int = 200,
-        tol: float = 1e-4,
+        tol: float = 1e-3,
         early_stopping: bool | str = "auto",
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int = 4,
         random_state: int | np.random.Generator | None = 0,
         dtype: str = "float64",
     ) -> None:
@@ -123,7 +134,8 @@ class MLP(Estimator):
         check_positive("learning_rate", self.learning_rate)
         if not 0 <= self.momentum < 1:
             raise ModelError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        check_positive("batch_size", self.batch_size, integer=True)
+        if self.batch_size != "auto":
+            check_positive("batch_size", self.batch_size, integer=True)
         if not isinstance(self.l2, (int, float)) or self.l2 < 0:
             raise ModelError(f"l2 must be a number >= 0, got {self.l2!r}")
         check_positive("max_iter", self.max_iter, integer=True)
@@ -155,6 +167,7 @@ class MLP(Estimator):
                 layers.append(ACTIVATIONS[self.activation]())
         self.network_ = Sequential(*layers)
         self._linears = [m for m in layers if isinstance(m, Linear)]
+        self._flat = flatten_parameters(self.network_.parameters())
         self._loss = SoftmaxCrossEntropy()
         self._optimizer = self._make_optimizer()
         self.loss_curve_: list[float] = []
@@ -164,7 +177,7 @@ class MLP(Estimator):
         self._publish()
 
     def _make_optimizer(self) -> Optimizer:
-        params = self.network_.parameters()
+        params = [self._flat]
         if self.solver == "adam":
             return Adam(params, learning_rate=self.learning_rate)
         return SGD(
@@ -183,13 +196,15 @@ class MLP(Estimator):
     # -- training ------------------------------------------------------------------------
     def _epoch(self, X: np.ndarray, y_idx: np.ndarray) -> float:
         n = X.shape[0]
-        size = {"batch": n, "stochastic": 1}.get(self.solver, min(self.batch_size, n))
+        batch = min(200, max(16, n // 8)) if self.batch_size == "auto" else self.batch_size
+        size = {"batch": n, "stochastic": 1}.get(self.solver, min(batch, n))
         net, loss, opt, l2 = self.network_, self._loss, self._optimizer, self.l2
         weights = [lin.weight for lin in self._linears]
+        flat_grad = self._flat.grad
         total = 0.0
         for idx in minibatches(n, size, self._rng, shuffle=size < n):
             Xb, yb = (X, y_idx) if size == n else (X[idx], y_idx[idx])
-            opt.zero_grad()
+            flat_grad.fill(0.0)
             value = loss.forward(net.forward(Xb), yb)
             net.backward(loss.backward())
             if l2:
@@ -203,12 +218,14 @@ class MLP(Estimator):
     def _fit(self, X: np.ndarray, y_idx: np.ndarray) -> None:
         self._build(X.shape[1])
         use_es = resolve_early_stopping(self.early_stopping, X.shape[0])
+        self.validation_indices_ = np.empty(0, dtype=np.intp)
         if use_es:
             tr, va = train_validation_split(y_idx, self.validation_fraction, self._rng)
             X, y_idx, Xv, yv = X[tr], y_idx[tr], X[va], y_idx[va]
+            self.validation_indices_ = va
         monitor = StoppingMonitor(self.n_iter_no_change, self.tol)
-        params = self.network_.parameters()
-        best = [p.value.copy() for p in params]
+        flat = self._flat.value
+        best = flat.copy()
         for epoch in range(self.max_iter):
             train_loss = self._epoch(X, y_idx)
             self.loss_curve_.append(train_loss)
@@ -222,13 +239,11 @@ class MLP(Estimator):
             if is_best:
                 self.best_epoch_ = epoch
                 if use_es:
-                    for b, p in zip(best, params, strict=True):
-                        b[...] = p.value
+                    best[...] = flat
             if stop:
                 break
         if use_es:
-            for b, p in zip(best, params, strict=True):
-                p.value[...] = b
+            flat[...] = best
 
     def _partial_fit(self, X: np.ndarray, y_idx: np.ndarray, first: bool) -> None:
         if first:

@@ -1,0 +1,103 @@
+"""The perceptron's properties from the lecture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models import ModelError, NoProbabilityError, Perceptron
+
+
+def separable_with_margin(n: int, d: int, margin: float, seed: int):
+    """Points in the unit ball with |w* . x| >= margin for a unit w*, labelled by sign."""
+    rng = np.random.default_rng(seed)
+    w_star = rng.normal(size=d)
+    w_star /= np.linalg.norm(w_star)
+    X = rng.uniform(-1, 1, size=(4 * n, d))
+    X /= np.maximum(1.0, np.linalg.norm(X, axis=1, keepdims=True))
+    X = X[np.abs(X @ w_star) >= margin][:n]
+    return X, np.where(X @ w_star > 0, 1, -1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_zero_mistakes_within_the_mistake_bound(seed: int) -> None:
+    margin = 0.1
+    X, y = separable_with_margin(400, 5, margin, seed)
+    clf = Perceptron(max_iter=1000, random_state=seed).fit(X, y)
+    # The bias is a constant feature 1, so f(x) = [x, 1] and R = max ||f(x)||; the separator
+    # [w*, 0] keeps unit norm and the same margin on f(x).
+    R = np.sqrt(np.max(np.sum(X**2, axis=1)) + 1.0)
+    bound = (R / margin) ** 2
+    assert clf.mistakes_[-1] == 0, "training stops after an epoch without mistakes"
+    assert sum(clf.mistakes_) <= bound
+    assert clf.score(X, y) == 1.0
+    assert clf.n_iter_ == len(clf.mistakes_) < 1000
+
+
+def test_binary_update_is_w_plus_y_f() -> None:
+    # One epoch, no shuffling: w = 0 predicts +1 (w.f >= 0) on x1 (label +1): correct.
+    # x2 = [1, 0] (label -1) is then a mistake: w = 0 + (-1) * [1, 0, 1] = [-1, 0, -1].
+    X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    clf = Perceptron(max_iter=1, shuffle=False).fit(X, [1, -1])
+    np.testing.assert_array_equal(clf.coef_, [[-1.0, 0.0]])
+    np.testing.assert_array_equal(clf.intercept_, [-1.0])
+    assert clf.mistakes_ == [1]
+
+
+def test_multiclass_update_lowers_wrong_raises_right() -> None:
+    # All weights 0: argmax picks class 0 ("a"); the sample is "c", so w_a -= f, w_c += f.
+    clf = Perceptron(max_iter=1, shuffle=False).partial_fit(
+        np.array([[2.0, 3.0]]), ["c"], classes=["a", "b", "c"]
+    )
+    np.testing.assert_array_equal(clf.coef_, [[-2.0, -3.0], [0.0, 0.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(clf.intercept_, [-1.0, 0.0, 1.0])
+    assert clf.predict(np.array([[2.0, 3.0]]))[0] == "c"
+
+
+def test_multiclass_separable_learns_perfectly() -> None:
+    rng = np.random.default_rng(0)
+    centers = np.array([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0], [0.0, -4.0]])
+    y = rng.integers(0, 4, 300)
+    X = centers[y] + rng.uniform(-1, 1, size=(300, 2))
+    clf = Perceptron(max_iter=200).fit(X, y)
+    assert clf.mistakes_[-1] == 0
+    assert clf.score(X, y) == 1.0
+    assert clf.decision_function(X).shape == (300, 4)
+
+
+def test_averaged_is_at_least_as_good_as_plain_on_noisy_data() -> None:
+    plain, averaged = [], []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        w = rng.normal(size=10)
+        X = rng.normal(size=(1400, 10))
+        y = np.where(X @ w + rng.normal(scale=2.0, size=1400) > 0, 1, 0)  # 20-30% label noise
+        Xtr, ytr, Xte, yte = X[:400], y[:400], X[400:], y[400:]
+        plain.append(Perceptron(max_iter=20, random_state=seed).fit(Xtr, ytr).score(Xte, yte))
+        averaged.append(
+            Perceptron(max_iter=20, average=True, random_state=seed).fit(Xtr, ytr).score(Xte, yte)
+        )
+    assert np.mean(averaged) >= np.mean(plain)
+    assert np.mean(averaged) > 0.7
+
+
+def test_noisy_data_runs_max_iter_and_records_mistakes() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = rng.integers(0, 2, 100)
+    clf = Perceptron(max_iter=7).fit(X, y)
+    assert clf.n_iter_ == 7 and len(clf.mistakes_) == 7 and all(m > 0 for m in clf.mistakes_)
+    np.testing.assert_allclose(clf.loss_curve_, np.array(clf.mistakes_) / 100)
+
+
+def test_predict_proba_is_not_defined() -> None:
+    X = np.array([[0.0], [1.0]])
+    clf = Perceptron().fit(X, [0, 1])
+    with pytest.raises(NoProbabilityError, match="decision_function"):
+        clf.predict_proba(X)
+    assert issubclass(NoProbabilityError, ModelError)
+
+
+def test_invalid_max_iter() -> None:
+    with pytest.raises(ModelError, match="max_iter"):
+        Perceptron(max_iter=0).fit(np.eye(2), [0, 1])

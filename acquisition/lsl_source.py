@@ -410,6 +410,7 @@ class LSLSource:
         self._lost_at = float("nan")
         self._lost_uid = ""
         self._pending_restore = False
+        self._last_before_loss = float("nan")
         self._info: SourceInfo | None = None
         self._connect(resolved, first=True)
         self._markers = MarkerInlet(marker_name, timeout=timeout) if marker_name else None
@@ -496,6 +497,7 @@ class LSLSource:
         self._state = "lost"
         self._lost_at = now
         self._lost_uid = self._uid
+        self._last_before_loss = self._tracker.last_timestamp
         self._pending_restore = True
         self._dejitter.reset()
         self._conditions.append(Condition("lost", now, f"stream {self._info.name!r} lost: {why}"))
@@ -635,7 +637,7 @@ class LSLSource:
             )
         if self._pending_restore:
             self._pending_restore = False
-            gap = float(stamps[0] - self._tracker.last_timestamp)
+            gap = float(stamps[0] - self._last_before_loss)
             down = now - self._lost_at
             missing = (
                 max(round(gap * self._info.sfreq * self._speed) - 1, 0) if math.isfinite(gap) else 0

@@ -164,8 +164,9 @@ class Player:
             if self.realtime:
                 self._forward()
             else:
+                start = pylsl.local_clock() + 0.05
                 while True:
-                    self._play_once()
+                    start = self._play_once(start)
                     if not self.loop or self._stop.is_set() or not self._rewind():
                         break
         except BaseException as exc:
@@ -199,14 +200,15 @@ class Player:
             self._marker_outlet.push_sample([str(label)], float(mapped(stamp)))
             self.markers_pushed += 1
 
-    def _play_once(self) -> None:
+    def _play_once(self, t0: float) -> float:
+        """Play the source to its end from local time ``t0``; return where a loop continues."""
         sfreq = self.source.info.sfreq
         per_chunk = max(1, round(self.chunk_seconds * sfreq * min(self.speed, 1e6)))
         if math.isinf(self.speed):
             per_chunk = max(per_chunk, 256)
-        t0 = pylsl.local_clock() + 0.05
         first: float | None = None
         scale = 1.0 if math.isinf(self.speed) else 1.0 / self.speed
+        last = t0 - scale / sfreq
 
         def mapped(t: float | np.ndarray) -> float | np.ndarray:
             return t0 + (t - first) * scale
@@ -222,6 +224,8 @@ class Player:
                 self._sleep_until(float(when[-1]))
             self._push(data, when)
             self._push_markers(mapped)
+            last = float(when[-1])
+        return last + scale / sfreq
 
     def _forward(self) -> None:
         first: float | None = None

@@ -114,7 +114,7 @@ def test_gap_in_timestamps_is_reported_with_the_missing_count(unique_name):
         t0 = pylsl.local_clock()
         push(outlet, 0, 30, t0)
         push(outlet, 45, 60, t0)  # 15 samples never sent
-        _, ts, conds = pull_until(src, lambda d, t, c: t.size >= 45)
+        _, _ts, conds = pull_until(src, lambda d, t, c: t.size >= 45)
         health = src.health
     gaps = [c for c in conds if c.kind == "gap"]
     assert [g.samples for g in gaps] == [15]
@@ -145,7 +145,7 @@ def test_slow_consumer_is_bounded_and_the_dropped_samples_reported(unique_name):
     with LSLSource(name=unique_name, max_buffer_seconds=1.0) as src:
         t0 = pylsl.local_clock()
         push(outlet, 0, 10, t0)
-        first, _, _ = pull_until(src, lambda d, t, c: t.size >= 10)
+        _first, _, _ = pull_until(src, lambda d, t, c: t.size >= 10)
         # 5 s of data arrive while the consumer is busy; the inlet keeps the last second.
         push(outlet, 10, 510, t0)
         data, _, conds = pull_until(src, lambda d, t, c: bool(d.size) and d[2, -1] == 509)

@@ -1,0 +1,155 @@
+"""Player: any Source published on LSL, read back through LSLSource (real LSL, no mocks)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pylsl
+import pytest
+
+from acquisition import ArraySource, Recording, SourceInfo
+from acquisition.lsl_source import LSLSource
+from acquisition.player import Player
+
+pytestmark = pytest.mark.lsl
+
+
+def counter_recording(
+    seconds: float, sfreq: float = 250.0, n_eeg: int = 4, seed: int = 0
+) -> Recording:
+    """Random EEG (volts) plus a last channel counting samples, with markers every 2 s."""
+    n = int(seconds * sfreq)
+    rng = np.random.default_rng(seed)
+    data = np.vstack([rng.normal(0, 20e-6, (n_eeg, n)), np.arange(n)[None]])
+    names = (*(f"E{i}" for i in range(n_eeg)), "counter")
+    info = SourceInfo(
+        "rec", names, ("eeg",) * n_eeg + ("misc",), sfreq, ("V",) * n_eeg + ("count",)
+    )
+    marks = np.arange(37, n, int(2 * sfreq))
+    labels = [("left", "right")[i % 2] for i in range(marks.size)]
+    return Recording(data, info, marker_samples=marks, marker_labels=labels)
+
+
+def read_all(src: LSLSource, n: int, timeout: float):
+    """Pull samples and markers until ``n`` samples arrived or the deadline."""
+    chunks, stamps, m_ts, m_labels = [], [], [], []
+    got = 0
+    deadline = time.monotonic() + timeout
+    while got < n and time.monotonic() < deadline:
+        d, t = src.pull()
+        if t.size:
+            chunks.append(d)
+            stamps.append(t)
+            got += t.size
+        mt, ml = src.pull_markers()
+        m_ts.extend(mt)
+        m_labels.extend(ml)
+        time.sleep(0.002)  # poll pacing
+    # Markers are pushed right after their chunk; collect the last ones.
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        mt, ml = src.pull_markers()
+        m_ts.extend(mt)
+        m_labels.extend(ml)
+        time.sleep(0.01)
+    return np.concatenate(chunks, axis=1), np.concatenate(stamps), np.array(m_ts), m_labels
+
+
+def test_sixty_seconds_at_10x_arrive_without_loss_duplication_or_reordering(unique_name):
+    rec = counter_recording(60.0)
+    player = Player(ArraySource(rec), name=unique_name, speed=10)
+    with LSLSource(name=unique_name, timeout=5.0) as src:
+        player.start()
+        data, _, _, _ = read_all(src, rec.n_samples, timeout=30.0)
+        health = src.health
+        conditions = src.conditions()
+    player.close()
+    assert player.error is None
+    np.testing.assert_array_equal(data[-1], np.arange(rec.n_samples))
+    assert health.dropped_samples == 0
+    assert [c.kind for c in conditions if c.kind == "gap"] == []
+
+
+def test_replay_equals_the_recording_at_float32_precision_with_markers_in_place(unique_name):
+    rec = counter_recording(8.0)
+    player = Player(ArraySource(rec), name=unique_name, speed=10)
+    with LSLSource(name=unique_name, marker_name=f"{unique_name}-markers") as src:
+        assert src.info.ch_names == rec.info.ch_names
+        assert src.info.sfreq == rec.sfreq
+        player.start()
+        data, ts, m_ts, labels = read_all(src, rec.n_samples, timeout=15.0)
+    player.close()
+    np.testing.assert_allclose(data, rec.data, rtol=1e-6, atol=1e-12)
+    assert labels == rec.marker_labels
+    # Each marker's timestamp lands within one sample of the sample it points at.
+    period = 1.0 / (rec.sfreq * 10)
+    for stamp, sample in zip(m_ts, rec.marker_samples, strict=True):
+        nearest = int(np.argmin(np.abs(ts - stamp)))
+        assert abs(nearest - sample) <= 1
+        assert abs(ts[sample] - stamp) <= period * 1.5
+
+
+def test_outlet_metadata_source_id_and_replay_speed(unique_name):
+    rec = counter_recording(1.0)
+    player = Player(ArraySource(rec), name=unique_name, speed=10)
+    other = Player(ArraySource(rec), name=unique_name + "-b")
+    try:
+        found = pylsl.resolve_bypred(f"name='{unique_name}'", 1, 5.0)
+        full = pylsl.StreamInlet(found[0]).info(timeout=5.0)
+        xml = full.as_xml()
+        assert "<unit>microvolts</unit>" in xml and "<unit>count</unit>" in xml
+        assert "<replay_speed>10</replay_speed>" in xml
+        assert full.channel_format() == pylsl.cf_float32
+        assert full.nominal_srate() == rec.sfreq
+        assert player.source_id.startswith(unique_name) and player.source_id != other.source_id
+        assert pylsl.resolve_bypred(f"name='{unique_name}-markers'", 1, 5.0)
+    finally:
+        player.close()
+        other.close()
+
+
+def test_loop_plays_the_recording_again_and_stop_ends_it(unique_name):
+    rec = counter_recording(1.0, sfreq=100.0)
+    player = Player(ArraySource(rec), name=unique_name, speed=10, loop=True)
+    with LSLSource(name=unique_name) as src:
+        player.start()
+        data, ts, _, _ = read_all(src, 3 * rec.n_samples, timeout=10.0)
+        player.stop()
+        conditions = src.conditions()
+    assert not player.running
+    counter = data[-1, : 3 * rec.n_samples]
+    np.testing.assert_array_equal(counter, np.tile(np.arange(rec.n_samples), 3))
+    # Time runs on across the loops: no gap, no jump.
+    assert [c.kind for c in conditions if c.kind in ("gap", "timestamp_jump")] == []
+    assert np.all(np.diff(ts) > 0)
+
+
+def test_as_fast_as_possible_delivers_everything_to_a_consumer_that_keeps_up(unique_name):
+    rec = counter_recording(2.0, sfreq=100.0)
+    player = Player(ArraySource(rec), name=unique_name, speed=0)
+    with LSLSource(name=unique_name) as src:
+        player.start()
+        data, _, _, _ = read_all(src, rec.n_samples, timeout=10.0)
+    assert player.join(5.0)
+    player.close()
+    np.testing.assert_array_equal(data[-1], np.arange(rec.n_samples))
+
+
+def test_realtime_source_is_forwarded(unique_name):
+    simulator = pytest.importorskip("acquisition.simulator")
+    headset = simulator.SimulatedHeadset(sfreq=250.0, seed=1, realtime=True)
+    player = Player(headset, name=unique_name)
+    with LSLSource(name=unique_name) as src:
+        player.start()
+        headset.set_state("left")
+        data, _, _, _ = read_all(src, 100, timeout=10.0)
+        assert src.info.ch_names == headset.info.ch_names
+    player.close()
+    assert data.shape[1] >= 100
+    assert np.all(np.isfinite(data)) and np.std(data) > 0
+
+
+def test_bad_speed_is_refused():
+    with pytest.raises(ValueError, match="speed"):
+        Player(ArraySource(counter_recording(0.1)), name="never-published", speed=-1)

@@ -96,31 +96,41 @@ class Perceptron(Estimator):
         order = self._rng.permutation(F.shape[0]) if self.shuffle else np.arange(F.shape[0])
         rows = F[order]
         labels = y_idx[order]
-        c = self._c
-        mistakes = 0
+        c0 = self._c
+        # Mistakes are logged as (position, predicted, true); the averaging sums
+        # u += c * update are applied in one vectorised pass after the epoch, so the
+        # per-sample loop only does the lecture's update of w.
+        where, wrong, right = [], [], []
         if self._w.shape[0] == 1:
-            w, u = self._w[0], self._u[0]
-            signs = np.where(labels == 1, 1.0, -1.0)
-            for f, y_star in zip(rows, signs.tolist(), strict=True):
-                y_hat = 1.0 if f @ w >= 0.0 else -1.0
-                if y_hat != y_star:
-                    w += y_star * f
-                    u += (c * y_star) * f
-                    mistakes += 1
-                c += 1
+            w = self._w[0]
+            for i, (f, positive) in enumerate(zip(rows, (labels == 1).tolist(), strict=True)):
+                if (f @ w >= 0.0) != positive:
+                    if positive:
+                        w += f
+                    else:
+                        w -= f
+                    where.append(i)
+            if where and self.average:
+                pos = np.asarray(where)
+                signs = np.where(labels[pos] == 1, 1.0, -1.0) * (c0 + pos)
+                self._u[0] += signs @ rows[pos]
         else:
-            W, U = self._w, self._u
-            for f, y_star in zip(rows, labels.tolist(), strict=True):
+            W = self._w
+            for i, (f, y_star) in enumerate(zip(rows, labels.tolist(), strict=True)):
                 y_hat = int((W @ f).argmax())
                 if y_hat != y_star:
                     W[y_hat] -= f
                     W[y_star] += f
-                    cf = c * f
-                    U[y_hat] -= cf
-                    U[y_star] += cf
-                    mistakes += 1
-                c += 1
-        self._c = c
+                    where.append(i)
+                    wrong.append(y_hat)
+                    right.append(y_star)
+            if where and self.average:
+                pos = np.asarray(where)
+                cf = rows[pos] * (c0 + pos)[:, None].astype(rows.dtype)
+                np.add.at(self._u, np.asarray(wrong), -cf)
+                np.add.at(self._u, np.asarray(right), cf)
+        mistakes = len(where)
+        self._c = c0 + F.shape[0]
         self.mistakes_.append(mistakes)
         self.loss_curve_.append(mistakes / F.shape[0])
         self.n_iter_ += 1

@@ -511,16 +511,16 @@ def graz_cues(
     return cues, round(t, 6)
 
 
-def _project(matrix: np.ndarray, x: np.ndarray, block: int = 2048) -> np.ndarray:
+def _project(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``matrix @ x``, summed in a fixed order per sample so chunking changes no bit.
 
-    BLAS picks kernels by problem size, which makes the last bits of ``matrix @ x`` depend
-    on how many samples are in the chunk; this sum does not.
+    BLAS (and numpy's pairwise reductions) pick their summation order by problem size,
+    which makes the last bits of ``matrix @ x`` depend on how many samples a chunk has;
+    accumulating one input row at a time does not.
     """
-    out = np.empty((matrix.shape[0], x.shape[1]))
-    for b in range(0, x.shape[1], block):
-        cols = slice(b, b + block)
-        out[:, cols] = (matrix[:, :, None] * x[None, :, cols]).sum(axis=1)
+    out = np.zeros((matrix.shape[0], x.shape[1]))
+    for j in range(matrix.shape[1]):
+        out += matrix[:, j, None] * x[j]
     return out
 
 

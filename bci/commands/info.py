@@ -30,6 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=2.0,
         help="with --stream: how long to read it to count markers and measure the rate (default 2)",
     )
+    p.add_argument(
+        "--markers",
+        metavar="NAME",
+        help="with --stream: the marker stream to count (default NAME-markers when visible)",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=5.0, help="with --stream: seconds to wait for it"
+    )
     p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file for the recording")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(func=run)
@@ -47,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
         rec = load_recording(args.file, events=args.events)
         summary = describe_recording(rec)
     else:
-        summary = describe_stream(args.stream, seconds=args.seconds)
+        summary = describe_stream(
+            args.stream, seconds=args.seconds, markers=args.markers, timeout=args.timeout
+        )
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -80,13 +90,22 @@ def describe_recording(rec: Recording) -> dict:
     return summary
 
 
-def describe_stream(name: str, *, seconds: float = 2.0) -> dict:
-    """Read the LSL stream ``name`` for ``seconds`` and return a JSON-safe summary."""
-    from acquisition.lsl_source import LSLSource  # lazily: pylsl loads liblsl
+def describe_stream(
+    name: str, *, seconds: float = 2.0, markers: str | None = None, timeout: float = 5.0
+) -> dict:
+    """Read the LSL stream ``name`` for ``seconds`` and return a JSON-safe summary.
 
-    markers: dict[str, int] = {}
+    Markers are counted from the stream ``markers``, or from ``NAME-markers`` (the
+    player's convention) when such a stream is visible.
+    """
+    from acquisition.lsl_source import LSLSource, list_streams  # lazily: loads liblsl
+
+    if markers is None:
+        visible = {s.name for s in list_streams(timeout=min(1.0, timeout))}
+        markers = f"{name}-markers" if f"{name}-markers" in visible else None
+    counts: dict[str, int] = {}
     n_samples = 0
-    with LSLSource(name=name) as src:
+    with LSLSource(name=name, marker_name=markers, timeout=timeout) as src:
         info = src.info
         deadline = time.monotonic() + max(0.0, float(seconds))
         while time.monotonic() < deadline:
@@ -94,9 +113,11 @@ def describe_stream(name: str, *, seconds: float = 2.0) -> dict:
             n_samples += data.shape[1]
             _mts, labels = src.pull_markers()
             for lab in labels:
-                markers[lab] = markers.get(lab, 0) + 1
+                counts[lab] = counts.get(lab, 0) + 1
             if data.shape[1] == 0:
                 time.sleep(0.01)  # a live stream: wait for the device, not for a test
+        health = getattr(src, "health", None)
+        rate = float(health.effective_rate) if health is not None else None
     return {
         "source": name,
         "kind": "stream",
@@ -107,9 +128,10 @@ def describe_stream(name: str, *, seconds: float = 2.0) -> dict:
         "sfreq": info.sfreq,
         "seconds_read": float(seconds),
         "n_samples": n_samples,
-        "effective_rate": n_samples / seconds if seconds > 0 else None,
-        "n_markers": sum(markers.values()),
-        "markers": markers,
+        "effective_rate": rate,
+        "marker_stream": markers,
+        "n_markers": sum(counts.values()),
+        "markers": counts,
     }
 
 
@@ -126,7 +148,7 @@ def format_summary(s: dict) -> str:
         rate = s.get("effective_rate")
         lines.append(
             f"  read:      {s['n_samples']} samples in {s['seconds_read']:g} s"
-            + (f" ({rate:.1f} Hz effective)" if rate is not None else "")
+            + (f" ({rate:.1f} Hz effective)" if rate else "")
         )
     origin = f" from {s['marker_source']}" if s.get("marker_source") else ""
     if s["markers"]:

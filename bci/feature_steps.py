@@ -23,6 +23,7 @@ from bci.bandpower import BandPower
 from bci.csp import CSP
 from bci.errors import BCIError
 from bci.scaler import StandardScaler
+from bci.tangent_space import TangentSpace
 
 Builder = Callable[[Any, float, int], list]
 
@@ -91,8 +92,14 @@ def _csp_bandpower(paradigm: Any, sfreq: float, n_channels: int) -> list:
     return [csp, *_bandpower(paradigm, sfreq, n_channels)]
 
 
-for _cls in (BandPower, CSP, StandardScaler):
+def _tangent_space(paradigm: Any, sfreq: float, n_channels: int) -> list:
+    shrinkage = float(paradigm.features.params.get("shrinkage", 0.05))
+    return [TangentSpace(shrinkage=shrinkage)]
+
+
+for _cls in (BandPower, CSP, StandardScaler, TangentSpace):
     register_step(_cls)
 register_method("bandpower", _bandpower)
 register_method("csp", _csp)
 register_method("csp+bandpower", _csp_bandpower)
+register_method("tangent_space", _tangent_space)

@@ -9,6 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from bci_synthetic import CH, SFREQ, make_recording, paradigm
 
 from acquisition.source import SourceInfo
 from bci.errors import ModelFileError
@@ -20,7 +21,6 @@ from bci.model_file import (
     save_model,
 )
 from bci.pipeline import Pipeline
-from tests.test_pipeline import CH, SFREQ, make_recording, paradigm
 
 
 @pytest.fixture(scope="module")

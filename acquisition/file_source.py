@@ -61,6 +61,8 @@ def load_recording(
     *,
     events: str | Path | None = None,
     stim_channel: str | None = None,
+    stream: str | None = None,
+    marker_stream: str | None = None,
 ) -> Recording:
     """Load a whole recording file into memory.
 
@@ -73,6 +75,9 @@ def load_recording(
         overriding what the recording itself holds.
     stim_channel : str, optional
         Take the markers from this stim channel (overrides annotations).
+    stream, marker_stream : str, optional
+        XDF only: which data and marker streams to use (see
+        :func:`acquisition.xdf_file.load_xdf`).
 
     Returns
     -------
@@ -98,11 +103,15 @@ def load_recording(
         if events is not None or stim_channel is not None:
             raise RecordingFileError(
                 f"{path}: events= and stim_channel= do not apply to XDF files; their markers "
-                "come from the marker stream"
+                "come from the marker stream (choose it with marker_stream=)"
             )
         from acquisition.xdf_file import load_xdf
 
-        return load_xdf(path)
+        return load_xdf(path, stream=stream, marker_stream=marker_stream)
+    if stream is not None or marker_stream is not None:
+        raise RecordingFileError(
+            f"{path}: stream= and marker_stream= apply to XDF files only; this is {fmt}"
+        )
     if path.stat().st_size == 0:
         raise RecordingFileError(f"{path} is empty (0 bytes); it holds no recording")
     raw = _read_raw(path, fmt)

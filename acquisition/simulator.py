@@ -22,6 +22,7 @@ whatever the chunk sizes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 
@@ -174,6 +175,8 @@ class SimulatedHeadset:
         self._t0: float | None = None
         self.start_time = 0.0
         self._closed = False
+        # A player thread pulls while a GUI thread calls set_state.
+        self._lock = threading.RLock()
 
     # -- Source protocol -------------------------------------------------------------
     @property
@@ -198,6 +201,10 @@ class SimulatedHeadset:
 
     def pull(self, max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return the next chunk ``(data volts (n_ch, n), timestamps (n,))``."""
+        with self._lock:
+            return self._pull(max_samples)
+
+    def _pull(self, max_samples: int | None) -> tuple[np.ndarray, np.ndarray]:
         self._check_open()
         if self.realtime:
             n = self._elapsed_samples() - self._pos
@@ -214,11 +221,12 @@ class SimulatedHeadset:
 
     def pull_markers(self) -> tuple[np.ndarray, list[str]]:
         """Return the markers whose sample has been pulled since the last call."""
-        self._check_open()
-        ready = [m for m in self._markers if m[0] < self._pos]
+        with self._lock:
+            self._check_open()
+            ready = [m for m in self._markers if m[0] < self._pos]
+            self._markers = [m for m in self._markers if m[0] >= self._pos]
         if not ready:
             return empty_markers()
-        self._markers = [m for m in self._markers if m[0] >= self._pos]
         stamps = self.start_time + np.array([s for s, _ in ready], dtype=np.float64) / self.sfreq
         return stamps, [lab for _, lab in ready]
 
@@ -242,11 +250,12 @@ class SimulatedHeadset:
 
         In realtime mode "now" is the wall-clock sample; otherwise the next sample pulled.
         """
-        self._check_open()
-        at = max(self._pos, self._elapsed_samples()) if self.realtime else self._pos
-        if self._changes:
-            at = max(at, self._changes[-1][0])
-        self._schedule(at, label)
+        with self._lock:
+            self._check_open()
+            at = max(self._pos, self._elapsed_samples()) if self.realtime else self._pos
+            if self._changes:
+                at = max(at, self._changes[-1][0])
+            self._schedule(at, label)
 
     def _schedule(self, sample: int, label: str | None) -> None:
         if label is not None:

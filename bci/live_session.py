@@ -220,6 +220,7 @@ class LiveSession:
             )
         self.publish_name = publish_name
         self._last_sample_wall = time.monotonic()
+        self._clock_shift: float | None = None
         self._last_ts: float | None = None
         self._stalled = False
         self._ended_reported = False
@@ -246,6 +247,7 @@ class LiveSession:
         wall = time.monotonic()
         shown = data
         if ts.size:
+            self._align_clock(ts)
             shown = self._displayable(data, events, report=not reports_conditions)
             if self._last_ts is not None and self._is_gap(ts[0]):
                 gap = ts[0] - self._last_ts
@@ -280,7 +282,7 @@ class LiveSession:
             events.append(self._event("ended", f"{self.info.name!r} has no more samples"))
 
         prob_times, probas = self._classify(data, ts)
-        now = pylsl.local_clock()
+        now = self.now()
         if prob_times.size:
             self.latency.add(now - prob_times)
             self.last_probabilities = probas[-1]
@@ -298,6 +300,21 @@ class LiveSession:
             now=now,
         )
 
+    def now(self) -> float:
+        """The current time on the source's clock (see :meth:`_align_clock`)."""
+        return pylsl.local_clock() + (self._clock_shift or 0.0)
+
+    def _align_clock(self, ts: np.ndarray) -> None:
+        """Decide once whether the source's timestamps are on the LSL clock.
+
+        LSL streams and the realtime simulator stamp samples with ``pylsl.local_clock()``;
+        a file replayed directly starts at 0. Such a source is aligned at its first chunk,
+        so traces scroll and latencies mean time since that chunk arrived.
+        """
+        if self._clock_shift is None and ts.size:
+            offset = float(ts[-1]) - pylsl.local_clock()
+            self._clock_shift = offset if abs(offset) > 5.0 else 0.0
+
     def record_screen_time(
         self, prob_times: np.ndarray | float, shown_at: float | None = None
     ) -> None:
@@ -306,7 +323,7 @@ class LiveSession:
         ``shown_at`` is the ``pylsl.local_clock()`` of the frame that showed them (now by
         default); the difference is the sample-to-screen latency.
         """
-        shown_at = pylsl.local_clock() if shown_at is None else shown_at
+        shown_at = self.now() if shown_at is None else shown_at + (self._clock_shift or 0.0)
         self.screen_latency.add(shown_at - np.atleast_1d(np.asarray(prob_times, dtype=float)))
 
     # ------------------------------------------------------------------ health

@@ -59,8 +59,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         on_tick: Callable[[LiveWindow, LiveUpdate], None] | None = None,
         scope_seconds: float = 10.0,
     ) -> None:
+        app()  # a QApplication must exist before any widget
         super().__init__()
-        app()
         self.session = session
         self.on_tick = on_tick
         self.setWindowTitle("bci live" + (f" - {session.info.name}" if session else ""))
@@ -230,3 +230,58 @@ def run_live_window(
         QtCore.QTimer.singleShot(round(seconds * 1000), window.close)
     qt_app.exec()
     return 0
+
+
+def run_demo_live_window(
+    session: LiveSession,
+    protocol: object,
+    person: object,
+    accuracy: object,
+    seconds: float,
+) -> LiveWindow:
+    """The demo's live phase: the simulated person follows ``protocol`` while it is shown.
+
+    ``protocol`` is a started-or-not :class:`~bci.calibration.CalibrationProtocol` on the
+    LSL clock, ``person`` a :class:`~bci.demo.SimulatedPerson`, ``accuracy`` a
+    :class:`~bci.demo.LiveAccuracy` filled as outputs arrive.
+    """
+    events = protocol.start()
+
+    def follow(window: LiveWindow, update: LiveUpdate) -> None:
+        nonlocal events
+        for ev in events + protocol.update():
+            person.follow(ev)
+        events = []
+        accuracy.add_markers(update.marker_times, update.markers)
+        accuracy.add_outputs(update.prob_times, update.probabilities)
+        accuracy.score_until(update.now)
+        doing = person.doing.upper() if person.doing else "resting"
+        score = "-" if accuracy.n == 0 else f"{accuracy.accuracy:.0%} over {accuracy.n} windows"
+        window.set_caption(
+            f"The simulated person is {'imagining ' if person.doing else ''}{doing}.   Live accuracy: {score}"
+        )
+
+    qt_app = app()
+    window = LiveWindow(session, on_tick=follow)
+    window.start()
+    QtCore.QTimer.singleShot(round(seconds * 1000), window.close)
+    qt_app.exec()
+    window.stop()
+    return window
+
+
+def open_live_window(
+    source: object,
+    pipeline: object,
+    *,
+    publish_name: str | None = None,
+    on_tick: Callable[[LiveWindow, LiveUpdate], None] | None = None,
+) -> LiveWindow:
+    """A live window on ``source``; when the model refuses the stream, one that says why."""
+    from bci.errors import BCIError
+
+    try:
+        session = LiveSession(source, pipeline, publish_name=publish_name)
+    except BCIError as exc:
+        return LiveWindow(None, error=f"Cannot classify this stream: {describe_error(exc)}")
+    return LiveWindow(session, on_tick=on_tick)

@@ -69,8 +69,15 @@ class ProbabilityBars(PaintedPlotWidget):
         ]
         self._bars.setOpts(height=self._heights.copy(), brushes=brushes, pens=pens)
         for i, text in enumerate(self._texts):
-            text.setText(f"{self.classes[i]}  {100 * self._heights[i]:.0f}%")
-            text.setPos(i, self._heights[i] + 0.1)
+            h = self._heights[i]
+            text.setText(f"{self.classes[i]}  {100 * h:.0f}%")
+            # Inside the top of a tall bar, above a short one, so the label never leaves the plot.
+            if h > 0.85:
+                text.setAnchor((0.5, 0.0))
+                text.setPos(i, h - 0.02)
+            else:
+                text.setAnchor((0.5, 1.0))
+                text.setPos(i, h + 0.02)
             text.setColor("#ffffff" if i == winner else "#aaaaaa")
         self._winner = winner
 

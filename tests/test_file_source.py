@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import struct
 import warnings
 from pathlib import Path
 
@@ -223,6 +224,59 @@ def test_truncated_edf(tmp_path):
     cut = tmp_path / "cut.edf"
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(RecordingFileError, match="truncated EDF") as exc:
+        load_recording(cut)
+    _assert_one_line(exc, cut)
+
+
+def _write_gdf1(path: Path, data_uv: np.ndarray, sfreq: float, names, events) -> np.ndarray:
+    """Write a minimal GDF 1.25 file (int16 in µV, 1 s records, event table mode 1).
+
+    MNE has no GDF writer; this follows the layout MNE's reader expects. Returns the data
+    as stored (after 16-bit quantisation), in µV.
+    """
+    n_ch, n = data_uv.shape
+    spr = int(sfreq)
+    n_rec = n // spr
+    phys = float(np.abs(data_uv).max()) * 1.01
+
+    def text(values, width):
+        return b"".join(v.encode().ljust(width) for v in values)
+
+    head = b"GDF 1.25" + b" " * 160 + b"20260101120000  "
+    head += struct.pack("<q", 256 * (n_ch + 1)) + bytes(44)
+    head += struct.pack("<qIII", n_rec, 1, 1, n_ch)
+    head += text(names, 16) + text([""] * n_ch, 80) + text(["uV"] * n_ch, 8)
+    head += struct.pack(f"<{2 * n_ch}d", *([-phys] * n_ch + [phys] * n_ch))
+    head += struct.pack(f"<{2 * n_ch}q", *([-32767] * n_ch + [32767] * n_ch))
+    head += text([""] * n_ch, 80) + struct.pack(f"<{2 * n_ch}i", *([spr] * n_ch + [3] * n_ch))
+    head += bytes(32 * n_ch)
+    dig = np.round(data_uv[:, : n_rec * spr] / phys * 32767).astype("<i2")
+    body = dig.reshape(n_ch, n_rec, spr).transpose(1, 0, 2).tobytes()
+    table = bytes([1]) + int(sfreq).to_bytes(3, "little") + struct.pack("<I", len(events))
+    table += struct.pack(f"<{len(events)}I", *[s + 1 for s, _ in events])  # 1-based
+    table += struct.pack(f"<{len(events)}H", *[c for _, c in events])
+    path.write_bytes(head + body + table)
+    return dig.astype(float) / 32767 * phys
+
+
+def test_gdf_with_event_table(tmp_path):
+    x = np.random.default_rng(0).standard_normal((3, N_TIMES)) * 20
+    stored = _write_gdf1(tmp_path / "r.gdf", x, SFREQ, ["C3", "Cz", "C4"], [(250, 769), (750, 770)])
+    rec = load_recording(tmp_path / "r.gdf")
+    assert rec.info.ch_names == ("C3", "Cz", "C4")
+    assert rec.sfreq == SFREQ
+    assert rec.marker_labels == ["769", "770"]
+    assert rec.marker_samples.tolist() == [250, 750]
+    np.testing.assert_allclose(rec.data, stored * 1e-6, rtol=1e-12, atol=1e-15)
+
+
+def test_truncated_gdf(tmp_path):
+    x = np.random.default_rng(0).standard_normal((3, N_TIMES)) * 20
+    _write_gdf1(tmp_path / "r.gdf", x, SFREQ, ["C3", "Cz", "C4"], [(250, 769)])
+    whole = (tmp_path / "r.gdf").read_bytes()
+    cut = tmp_path / "cut.gdf"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(RecordingFileError) as exc:
         load_recording(cut)
     _assert_one_line(exc, cut)
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pylsl
-from acquisition.recorder import Recorder
 
 from acquisition.file_source import load_recording
+from acquisition.recorder import Recorder
 from bci.calibration import (
     CalibrationEvent,
     CalibrationProtocol,
@@ -36,7 +36,6 @@ from bci.calibration import (
     protocol_from_paradigm,
 )
 from bci.errors import BCIError
-from bci.evaluation import cross_validate
 from bci.model_file import save_model
 from bci.pipeline import Pipeline
 
@@ -277,6 +276,9 @@ def train_from_recording(
     BCIError
         The recording holds too few trials of a class to train on.
     """
+    # Imported here so the command line works even where evaluation is not importable.
+    from bci.evaluation import cross_validate
+
     report = progress or (lambda fraction, text: None)
     report(0.0, f"loading {recording_path}")
     recording = load_recording(recording_path)

@@ -225,6 +225,7 @@ class CalibrationWindow(QtWidgets.QMainWindow):
     def _go_live(self) -> None:
         if self.result is not None and self.on_go_live is not None:
             self.on_go_live(self.result)
+            self.close()  # the live window takes over
 
     def _fail(self, message: str) -> None:
         self.error = message

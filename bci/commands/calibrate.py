@@ -1,0 +1,85 @@
+"""``bci calibrate --paradigm P.toml [--stream N] [--out-dir recordings]``: cue, record, train."""
+
+from __future__ import annotations
+
+import argparse
+
+from acquisition.lsl_source import LSLSource
+from bci.calibration_run import CalibrationRun
+from bci.demo import display_available
+from bci.errors import BCIError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``calibrate`` subcommand."""
+    p = subparsers.add_parser(
+        "calibrate",
+        help="run a calibration session: cues, XDF recording, training, then go live",
+        description=(
+            "Cue the participant through the paradigm's [session] trials (Graz motor imagery "
+            "or SSVEP), send each cue as a string marker on LSL, record EEG and markers to "
+            "<out-dir>/<timestamp>.xdf, then train, show the cross-validated accuracy with "
+            "chance level and a confusion matrix, save <out-dir>/<timestamp>.bci and offer "
+            "'Go live'."
+        ),
+    )
+    p.add_argument(
+        "--paradigm", required=True, metavar="P.toml", help="paradigm file or built-in name"
+    )
+    p.add_argument("--stream", metavar="N", help="EEG stream name (default: the first of type EEG)")
+    p.add_argument(
+        "--out-dir", default="recordings", metavar="DIR", help="where to write (default recordings)"
+    )
+    p.add_argument(
+        "--trials", type=int, metavar="N", help="trials per class (default: the paradigm's)"
+    )
+    p.add_argument("--seed", type=int, metavar="N", help="seed of the trial order")
+    p.add_argument(
+        "--headless", action="store_true", help="no window: print the cues (for testing)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the session, train, and go live on request."""
+    from bci.commands.train import resolve_paradigm
+
+    paradigm = resolve_paradigm(args.paradigm)
+    stream = args.stream
+    if stream is None:
+        with LSLSource(stype="EEG", timeout=5.0) as probe:
+            stream = probe.info.name
+    run_ = CalibrationRun(
+        paradigm, stream=stream, out_dir=args.out_dir, seed=args.seed, trials_per_class=args.trials
+    )
+    if args.headless or not display_available():
+        n = run_.protocol.n_trials
+
+        def show(events: list) -> None:
+            for ev in events:
+                if ev.phase == "cue":
+                    print(f"trial {ev.trial + 1}/{n}: {ev.label}", flush=True)
+
+        run_.run_headless(on_update=show)
+        result = run_.train(progress=lambda f, text: print(f"{100 * f:3.0f}% {text}", flush=True))
+        print(result.summary())
+        return 0
+    from gui.calibration_window import run_calibration_window
+    from gui.live_window import open_live_window
+
+    live_windows = []
+
+    def go_live(result: object) -> None:
+        source = LSLSource(name=stream, timeout=5.0)
+        window = open_live_window(source, result.pipeline, publish_name=stream)
+        window.start()
+        live_windows.append(window)
+
+    # Qt runs until the last window closes: the live window too, after "Go live".
+    result = run_calibration_window(run_, on_go_live=go_live)
+    for window in live_windows:
+        if window.session is not None:
+            window.session.close()
+    if result is None:
+        raise BCIError(f"calibration did not finish; what was recorded is in {run_.recording_path}")
+    return 0

@@ -123,7 +123,7 @@ class CalibrationRun:
         marker_name: str | None = None,
         speed: float = 1.0,
         lead_in: float = 1.0,
-        tail: float = 0.5,
+        tail: float = 1.0,
     ) -> None:
         if not speed > 0:
             raise BCIError(f"calibration speed must be > 0, got {speed!r}")

@@ -452,6 +452,13 @@ class LSLSource:
             processing_flags=pylsl.proc_clocksync,
         )
         inlet.open_stream(timeout=timeout)
+        if first:
+            # The first clock-offset estimate takes ~0.6 s; get it now rather than holding
+            # back the first samples (measured: 640 ms latency for the first 250 samples).
+            try:
+                self._clock_offset = float(inlet.time_correction(timeout=timeout))
+            except Exception:
+                pass
         self._inlet = inlet
         self._uid = resolved.uid()
         self._dtype = dtype

@@ -6,6 +6,10 @@ the file about every 0.5 s, so a recorder killed with SIGKILL loses at most the 
 
 Known limits of ``labrecorder`` 1.0.0rc0, found by trying:
 
+- ``stop`` takes up to ~6 s: the file is finished when LabRecorder's clock-offset thread
+  ends its 5 s cycle (``collect_offsets=False`` would avoid it but crashes the process on
+  destruction, so offsets are always collected);
+
 - ``streams`` must be resolved ``pylsl.StreamInfo`` objects: a query string crashes the
   process (segmentation fault), so this class resolves names itself first;
 - ``watchfor`` queries find streams only seconds after they appear and record a stream a
@@ -113,6 +117,9 @@ class Recorder:
         if self._recording is not None:
             rec, self._recording = self._recording, None
             rec.stop()
+            # The file is complete only once the recording object is destroyed, which waits
+            # for LabRecorder's clock-offset thread (up to ~6 s).
+            del rec
 
     def __enter__(self) -> Recorder:
         if self._recording is None:

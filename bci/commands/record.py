@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         code = 0  # Ctrl-C is how a recording is normally ended
     finally:
+        print("record: finishing the file (LabRecorder takes up to ~6 s)...", flush=True)
         recorder.stop()
     size = out.stat().st_size if out.exists() else 0
     print(

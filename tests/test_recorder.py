@@ -1,0 +1,116 @@
+"""Recorder: LSL streams -> XDF (labrecorder) -> pyxdf, compared with what was sent."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import numpy as np
+import pytest
+import pyxdf
+
+from acquisition import ArraySource, Recording, SourceInfo
+from acquisition.errors import AcquisitionError, StreamNotFoundError
+from acquisition.player import Player
+from acquisition.recorder import Recorder
+
+pytestmark = pytest.mark.lsl
+
+
+def counter_recording(seconds: float, sfreq: float = 250.0) -> Recording:
+    n = int(seconds * sfreq)
+    rng = np.random.default_rng(3)
+    data = np.vstack([rng.normal(0, 20e-6, (3, n)), np.arange(n)[None]])
+    info = SourceInfo(
+        "rec",
+        ("C3", "Cz", "C4", "counter"),
+        ("eeg",) * 3 + ("misc",),
+        sfreq,
+        ("V",) * 3 + ("count",),
+    )
+    marks = np.array([10, 200, 555, 700])
+    return Recording(
+        data, info, marker_samples=marks, marker_labels=["left", "right", "feet", "left"]
+    )
+
+
+def stream(streams: list[dict], name: str) -> dict:
+    return next(s for s in streams if s["info"]["name"][0] == name)
+
+
+def test_what_was_sent_is_what_the_xdf_holds(unique_name, tmp_path):
+    rec = counter_recording(3.0)
+    out = tmp_path / "sub" / "run.xdf"
+    player = Player(ArraySource(rec), name=unique_name, speed=4)
+    with Recorder(out, streams=[unique_name, f"{unique_name}-markers"]) as recorder:
+        assert recorder.recording
+        # LabRecorder connects in its own threads; start sending once it listens.
+        assert player.wait_for_consumers(timeout=10.0)
+        assert player._marker_outlet.wait_for_consumers(10.0)
+        player.start()
+        assert player.join(timeout=20.0)
+        deadline = time.monotonic() + 5.0
+        while out.stat().st_size < 20_000 and time.monotonic() < deadline:
+            time.sleep(0.05)  # poll the file growing
+    player.close()
+    streams, _ = pyxdf.load_xdf(str(out))
+    eeg = stream(streams, unique_name)
+    series = np.asarray(eeg["time_series"], dtype=np.float64)
+    np.testing.assert_array_equal(series[:, -1], np.arange(rec.n_samples))
+    np.testing.assert_allclose(series[:, :3].T * 1e-6, rec.data[:3], rtol=1e-6, atol=1e-12)
+    labels = [ch["label"][0] for ch in eeg["info"]["desc"][0]["channels"][0]["channel"]]
+    assert labels == ["C3", "Cz", "C4", "counter"]
+    markers = stream(streams, f"{unique_name}-markers")
+    assert [m[0] for m in markers["time_series"]] == rec.marker_labels
+    # Markers sit on the timestamps of their samples.
+    for stamp, sample in zip(markers["time_stamps"], rec.marker_samples, strict=True):
+        assert abs(int(np.argmin(np.abs(eeg["time_stamps"] - stamp))) - sample) <= 1
+
+
+def test_missing_stream_is_named_and_nothing_is_written(unique_name, tmp_path):
+    out = tmp_path / "x.xdf"
+    with pytest.raises(StreamNotFoundError, match=unique_name):
+        Recorder(out, streams=[unique_name], timeout=0.3).start()
+    with pytest.raises(StreamNotFoundError, match="type='NoSuchType"):
+        Recorder(out, streams=[f"type='NoSuchType{unique_name}'"], timeout=0.3).start()
+
+
+def test_bad_output_paths_are_refused(tmp_path):
+    with pytest.raises(AcquisitionError, match=r"must end in \.xdf"):
+        Recorder(tmp_path / "x.edf", streams=["a"])
+    existing = tmp_path / "old.xdf"
+    existing.write_bytes(b"keep me")
+    with pytest.raises(AcquisitionError, match="exists"):
+        Recorder(existing, streams=["a"]).start()
+    assert existing.read_bytes() == b"keep me"
+    with pytest.raises(AcquisitionError, match="at least one stream"):
+        Recorder(tmp_path / "y.xdf", streams=[])
+
+
+def test_bci_record_command_stops_after_seconds(unique_name, tmp_path):
+    import argparse
+
+    from bci.commands import record
+
+    rec = counter_recording(30.0, sfreq=100.0)
+    player = Player(ArraySource(rec), name=unique_name, speed=1)
+    player.start()
+    out = tmp_path / "cli.xdf"
+    parser = argparse.ArgumentParser(prog="bci")
+    record.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["record", "--stream", unique_name, "--out", str(out), "--seconds", "1.5"]
+    )
+    # The command installs a SIGTERM handler (main thread only, as here); restore it after.
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        code = args.func(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    player.close()
+    assert code == 0
+    streams, _ = pyxdf.load_xdf(str(out))
+    counter = np.asarray(stream(streams, unique_name)["time_series"])[:, -1]
+    assert counter.size > 50
+    np.testing.assert_array_equal(np.diff(counter), 1)
+    assert any(s["info"]["name"][0] == f"{unique_name}-markers" for s in streams)

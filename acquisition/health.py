@@ -110,6 +110,9 @@ class HealthTracker:
     jump_seconds : float
         A forward step larger than this is a timestamp jump when less than half of it
         elapsed on the wall clock since the previous chunk; otherwise it is a gap.
+    start_time : float, optional
+        Wall-clock time from which data could arrive (the connection time); the rate is
+        measured from it. Default: the arrival of the first chunk.
     """
 
     def __init__(
@@ -121,6 +124,7 @@ class HealthTracker:
         jitter_tolerance: float = 0.02,
         back_tolerance: float = 0.1,
         jump_seconds: float = 30.0,
+        start_time: float | None = None,
     ) -> None:
         if not (np.isfinite(nominal_rate) and nominal_rate > 0):
             raise ValueError(f"nominal_rate must be a positive number of Hz, got {nominal_rate!r}")
@@ -140,7 +144,7 @@ class HealthTracker:
         self.last_timestamp = float("nan")
         self._last_arrival = float("nan")
         self._arrivals: deque[tuple[float, int]] = deque()
-        self._first_arrival = float("nan")
+        self._first_arrival = float("nan") if start_time is None else float(start_time)
 
     def break_continuity(self) -> None:
         """Forget the previous timestamp (after a reconnection: its gap is reported elsewhere)."""

@@ -452,6 +452,7 @@ class LSLSource:
             processing_flags=pylsl.proc_clocksync,
         )
         inlet.open_stream(timeout=timeout)
+        opened = pylsl.local_clock()
         if first:
             # The first clock-offset estimate takes ~0.6 s; get it now rather than holding
             # back the first samples (measured: 640 ms latency for the first 250 samples).
@@ -469,7 +470,10 @@ class LSLSource:
         self._speed = speed
         if first:
             self._tracker = HealthTracker(
-                sfreq, time_scale=speed, jitter_tolerance=self._jitter_tolerance
+                sfreq,
+                time_scale=speed,
+                jitter_tolerance=self._jitter_tolerance,
+                start_time=opened,
             )
         else:
             self._tracker.break_continuity()

@@ -88,6 +88,13 @@ def test_effective_rate_is_measured_on_the_wall_clock():
     assert tracker.effective_rate(1010.0) == 0.0
 
 
+def test_effective_rate_counts_from_the_connection_time():
+    tracker = HealthTracker(100.0, window_seconds=5.0, start_time=1000.0)
+    tracker.update(stamps(0, 100), 1001.0)  # a backlog of 1 s pulled at once
+    assert tracker.effective_rate(1001.0) == pytest.approx(100.0)
+    assert tracker.effective_rate(1010.0) == 0.0
+
+
 def test_break_continuity_hides_the_reconnection_gap():
     tracker = HealthTracker(100.0)
     tracker.update(stamps(0, 10), 1000.1)

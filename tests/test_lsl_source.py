@@ -185,17 +185,22 @@ def test_restart_with_new_source_id_recovers_and_reports_the_gap(unique_name):
     assert data[2][0] >= 100
 
 
-def test_restart_with_other_channel_count_is_refused_clearly(unique_name):
+@pytest.mark.parametrize(
+    ("n_ch", "rate", "message"), [(5, RATE, "3 -> 5 channels"), (3, 250.0, "rate 100 -> 250 Hz")]
+)
+def test_restart_with_other_channel_count_or_rate_is_refused_clearly(
+    unique_name, n_ch, rate, message
+):
     outlet = eeg_outlet(unique_name, n_ch=3)
     with LSLSource(name=unique_name) as src:
         push(outlet, 0, 10, pylsl.local_clock())
         pull_until(src, lambda d, t, c: t.size >= 10)
         del outlet
         pull_until(src, lambda d, t, c: "lost" in kinds(c), timeout=10.0)
-        outlet = eeg_outlet(unique_name, n_ch=5, source_id="wider")  # noqa: F841
+        outlet = eeg_outlet(unique_name, n_ch=n_ch, rate=rate, source_id="changed")  # noqa: F841
         with pytest.raises(StreamChangedError) as err:
             pull_until(src, lambda d, t, c: False, timeout=10.0)
-        assert "3 -> 5 channels" in str(err.value)
+        assert message in str(err.value)
         assert unique_name in str(err.value)
         with pytest.raises(StreamChangedError):  # and it stays refused
             src.pull()

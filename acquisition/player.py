@@ -182,11 +182,6 @@ class Player:
         if callable(rewind):
             rewind()
             return True
-        if hasattr(self.source, "recording") and hasattr(self.source, "_pos"):
-            # ArraySource and its subclasses (FileSource): restart from sample 0.
-            self.source._pos = 0
-            self.source._marker_pos = 0
-            return True
         return False
 
     def _push(self, data: np.ndarray, stamps: np.ndarray) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pylsl
 
-from bci.live_session import TROUBLE_KINDS, LiveSession, LiveUpdate
+from bci.live_session import TROUBLE_KINDS, LatencyTracker, LiveSession, LiveUpdate
 from gui.banner import Banner
 from gui.latency_histogram import LatencyHistogram
 from gui.probability_bars import ProbabilityBars
@@ -109,11 +109,15 @@ class LiveWindow(QtWidgets.QMainWindow):
         split.setSizes([330, 470])
         layout.addWidget(split, 1)
         self.traces.painted.connect(self._count_frame)
+        #: Newest sample's timestamp to the paint that first showed it in the scope.
+        self.scope_latency = LatencyTracker()
+        self._scope_pending: float | None = None
+        self.scope.scope_plot.painted.connect(self._scope_painted)
         self.bars.painted.connect(self._bars_painted)
         self.status.histogram_button.clicked.connect(self.show_latency_histogram)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(max(1, round(1000.0 / fps)))
+        self.timer.setInterval(max(1, int(1000.0 / fps)))
         self.timer.timeout.connect(self.tick)
 
     # ------------------------------------------------------------------ running
@@ -140,6 +144,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.banner.show_message(f"Classification error: {describe_error(exc)}", "error")
             return None
         self.scope.append(update.data, update.timestamps)
+        if update.timestamps.size and self._scope_pending is None:
+            self._scope_pending = float(update.timestamps[-1])
         if update.prob_times.size:
             self.bars.set_probabilities(update.probabilities[-1])
             self.traces.add_probabilities(update.prob_times, update.probabilities)
@@ -187,6 +193,11 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _count_frame(self) -> None:
         self.frames += 1
         self._frame_times.append(time.monotonic())
+
+    def _scope_painted(self) -> None:
+        if self._scope_pending is not None and self.session is not None:
+            self.scope_latency.add(self.session.now() - self._scope_pending)
+            self._scope_pending = None
 
     def _bars_painted(self) -> None:
         if self._pending_screen and self.session is not None:

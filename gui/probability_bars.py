@@ -39,7 +39,7 @@ class ProbabilityBars(PaintedPlotWidget):
         self.setXRange(-0.6, n - 0.4, padding=0)
         self.getAxis("left").setLabel("probability")
         self.getAxis("bottom").setTicks([list(enumerate(self.classes))])
-        self.showGrid(y=True, alpha=0.15)
+        # No grid: axis grids repaint across the plot every frame (the main cost at 60 fps).
         self._x = np.arange(n, dtype=float)
         self._heights = np.zeros(n)
         self._colors = [pg.mkColor(class_color(i)) for i in range(n)]

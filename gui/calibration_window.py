@@ -7,6 +7,7 @@ training run in a background thread so the window keeps painting (with a progres
 
 from __future__ import annotations
 
+import html
 import queue
 import threading
 from collections.abc import Callable
@@ -207,14 +208,15 @@ class CalibrationWindow(QtWidgets.QMainWindow):
         acc, chance = m["accuracy"], m["chance_level"]
         threshold = m.get("significance_threshold", float("nan"))
         verdict = (
-            "better than chance (p < 0.05)"
+            "better than chance (p &lt; 0.05)"
             if acc > threshold
             else "not better than chance: the model will not be reliable"
         )
         self.accuracy_label.setText(
             f"Cross-validated accuracy <b>{acc:.0%}</b> (chance {chance:.0%}; "
             f"{threshold:.0%} needed): {verdict}.<br>"
-            f"{m.get('n_epochs', '?')} trials. Model saved to {result.model_path}"
+            f"{m.get('n_epochs', '?')} trials. Model saved to "
+            f"{html.escape(str(result.model_path))}"
         )
         self.matrix.set_matrix([str(c) for c in m["classes"]], m["confusion_matrix"])
         self.cue.set_phase("done", None, "Session complete")

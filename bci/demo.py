@@ -116,7 +116,7 @@ def plan_demo(seconds: float = 90.0) -> DemoPlan:
         )
     base = builtin_paradigm("demo")
     classes = list(base.classes) if seconds >= 60 else ["left", "right"]
-    trials_per_class = 5 if seconds < 60 else 6
+    trials_per_class = 5 if seconds < 60 else 8
     usable = seconds - OVERHEAD_SECONDS
     calibration_budget = 0.6 * usable
     base_timings = timings_from_paradigm(base)
@@ -124,9 +124,10 @@ def plan_demo(seconds: float = 90.0) -> DemoPlan:
     factor = min(1.0, per_trial / base_timings.mean_trial)
     timings = base_timings.scaled(factor, min_task=0.8)
     cue_and_task = timings.cue + timings.task
-    tmin = round(min(0.5, 0.3 * cue_and_task), 3)
-    tmax = round(cue_and_task, 3)
-    window = round(min(base.online.window, tmax - tmin), 3)
+    tmin = float(round(min(0.5, 0.3 * cue_and_task), 3))
+    tmax = np.floor(cue_and_task * 1000) / 1000  # never past the end of the imagery
+    tmax = float(tmax)
+    window = float(np.floor(min(base.online.window, tmax - tmin) * 1000) / 1000)
     d = base.to_dict()
     d["classes"] = {c: base.classes[c] for c in classes}
     d["epochs"] = {"tmin": tmin, "tmax": tmax}
@@ -359,7 +360,7 @@ def run_demo(
         f"A simulated person wears a {len(SimulatedHeadset().info.ch_names)}-channel EEG cap. "
         f"They will learn to drive {len(classes)} commands: {', '.join(classes)}."
     )
-    headset = SimulatedHeadset(realtime=True, seed=seed, difficulty=0.2, name=name)
+    headset = SimulatedHeadset(realtime=True, seed=seed, difficulty=0.1, name=name)
     person = SimulatedPerson(headset)
     with Player(headset, name=name) as player:
         story.say(
@@ -385,15 +386,18 @@ def run_demo(
         )
         if headless:
             _calibrate_in_terminal(run, story)
+            story.say(f"EEG and cue markers recorded to {run.recording_path}")
+            story.title("2. Training")
+            result = run.train(progress=lambda f, text: story.say(f"{100 * f:3.0f}% {text}"))
         else:
             from gui.calibration_window import run_calibration_window
 
-            run_calibration_window(run, auto_close=True)
-        story.say(f"EEG and cue markers recorded to {run.recording_path}")
-
-        # ---------------------------------------------------------------- training
-        story.title("2. Training")
-        result = run.train(progress=lambda f, text: story.say(f"{100 * f:3.0f}% {text}"))
+            story.say("The calibration window shows the cues; it trains when the session ends.")
+            result = run_calibration_window(run, auto_close=True)
+            if result is None:
+                raise BCIError("the calibration window closed before training finished")
+            story.say(f"EEG and cue markers recorded to {run.recording_path}")
+            story.title("2. Training")
         report.calibration = result
         m = result.metrics
         story.say(

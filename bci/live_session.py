@@ -221,6 +221,7 @@ class LiveSession:
         self.publish_name = publish_name
         self._last_sample_wall = time.monotonic()
         self._clock_shift: float | None = None
+        self._last_error: str | None = None
         self._last_ts: float | None = None
         self._stalled = False
         self._ended_reported = False
@@ -238,8 +239,12 @@ class LiveSession:
         try:
             data, ts = self.source.pull(self.max_pull)
             mts, markers = self.source.pull_markers()
+            self._last_error = None
         except (AcquisitionError, BCIError, ModelError) as exc:
-            events.append(self._event("error", str(exc)))
+            # A refused stream raises on every pull: say it once, not sixty times a second.
+            if str(exc) != self._last_error:
+                self._last_error = str(exc)
+                events.append(self._event("error", str(exc)))
         reports_conditions = callable(getattr(self.source, "conditions", None))
         events.extend(self._source_conditions())
         data = np.asarray(data, dtype=np.float64)
@@ -288,7 +293,9 @@ class LiveSession:
             self.last_probabilities = probas[-1]
             if self.outlet is not None:
                 for t_end, p in zip(prob_times, probas, strict=True):
-                    self.outlet.push_sample(p.astype(np.float32), float(t_end))
+                    # Stamped on the LSL clock at the window's last sample.
+                    lsl_time = float(t_end) - (self._clock_shift or 0.0)
+                    self.outlet.push_sample(p.astype(np.float32), lsl_time)
         return LiveUpdate(
             data=shown,
             timestamps=ts,

@@ -405,6 +405,8 @@ def run_demo(
             f"on {m.get('n_epochs', '?')} trials; chance is {m['chance_level']:.0%}, "
             f"{m['significance_threshold']:.0%} is needed to beat it at p < 0.05."
         )
+        if m.get("verdict"):
+            story.say(str(m["verdict"]))
         for line in confusion_lines(m):
             story.out(line)
         story.say(f"Model saved to {result.model_path}")
@@ -413,8 +415,9 @@ def run_demo(
         story.title("3. Live classification")
         # Whatever calibration and training left of the budget (they vary with the machine).
         live_seconds = max(5.0, seconds - (time.monotonic() - t_start) - 1.5)
-        source = LSLSource(name=name, marker_name=player.marker_name, timeout=5.0)
+        # Load first, then open the stream: samples queued meanwhile would count as latency.
         pipeline = load_model(result.model_path)
+        source = LSLSource(name=name, marker_name=player.marker_name, timeout=5.0)
         session = LiveSession(source, pipeline, publish_name=name)
         story.say(
             f"Probabilities are published on LSL as '{name}-probabilities' "

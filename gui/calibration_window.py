@@ -147,9 +147,9 @@ class CalibrationWindow(QtWidgets.QMainWindow):
             if state.phase == "done":
                 message = "Session complete: saving the recording..."
             self.cue.set_phase(state.phase, label, message)
-            self.progress.setValue(
-                min(state.n_trials, state.trial + (state.phase in ("rest", "done")))
-            )
+            # "trial k of N" counts the trial being shown, from 1.
+            shown = state.n_trials if state.phase == "done" else state.trial + 1
+            self.progress.setValue(0 if state.phase == "idle" else min(state.n_trials, shown))
             self._refresh_controls()
             if self.run.session_over:
                 self._start_training()

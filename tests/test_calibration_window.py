@@ -55,6 +55,7 @@ def test_window_cues_records_trains_and_offers_go_live(tmp_path: Path, unique_na
         shot = window.grab()
         shot.save(str(SHOTS / "calibration_cue.png"))
         assert window.cue.cue_text() in ("←", "→")
+        assert window.progress.value() == 1  # "trial 1 of 10"
         assert pump(lambda: window.result is not None or window.error is not None, 30.0)
     assert window.error is None, window.error
     assert window.results.isVisible() and window.go_live_button.isVisible()

@@ -20,6 +20,7 @@ Known limits of ``labrecorder`` 1.0.0rc0, found by trying:
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import labrecorder
@@ -27,6 +28,9 @@ import pylsl
 
 from acquisition.errors import AcquisitionError
 from acquisition.lsl_source import build_query, not_found_error, resolve_stream
+
+#: One LabRecorder write cycle (it moves inlet data to the file about every 0.5 s).
+_FLUSH_SECONDS = 0.6
 
 
 class Recorder:
@@ -116,6 +120,9 @@ class Recorder:
         """Stop recording and close the file (writes the stream footers)."""
         if self._recording is not None:
             rec, self._recording = self._recording, None
+            # LabRecorder moves samples from its inlets to the file about every 0.5 s; give
+            # it one cycle so what arrived just before the stop is written, not dropped.
+            time.sleep(_FLUSH_SECONDS)
             rec.stop()
             # The file is complete only once the recording object is destroyed, which waits
             # for LabRecorder's clock-offset thread (up to ~6 s).

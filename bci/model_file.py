@@ -24,6 +24,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -223,7 +224,15 @@ def _read_header(zf: zipfile.ZipFile, path: Path) -> dict:
         )
     try:
         header = json.loads(zf.read(info).decode("utf-8"))
-    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        UnicodeDecodeError,
+        ValueError,
+        EOFError,
+        zlib.error,  # a corrupt compressed member
+        NotImplementedError,  # a flipped flag bit asks for an unsupported zip feature
+    ) as exc:
         raise ModelFileError(f"{path}: {HEADER} is unreadable or not JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise ModelFileError(
@@ -269,7 +278,7 @@ def _read_arrays(zf: zipfile.ZipFile, header: dict, path: Path) -> dict[str, np.
                     f"{path}: array {key} holds pickled Python objects; refused (never unpickled)"
                 ) from None
             raise ModelFileError(f"{path}: array {key} is corrupt or truncated ({exc})") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
             raise ModelFileError(f"{path}: array {key} is corrupt or truncated ({exc})") from None
         if not isinstance(arr, np.ndarray) or arr.dtype.kind not in _ALLOWED_KINDS:
             raise ModelFileError(

@@ -271,11 +271,6 @@ def test_train_on_broken_recordings_and_files_without_events(corpus, tmp_path):
     assert not list(tmp_path.glob("*.bci"))  # nothing half-written
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (bci/commands/train.py): 'train: no epochs found; ...' does not name the "
-    "recording(s) it searched",
-)
 def test_train_on_files_without_events_names_them(corpus, tmp_path):
     names = ["no-events.edf", "no-events_raw.fif"]
     good = str(corpus["good.toml"])
@@ -370,11 +365,6 @@ def test_the_corpus_is_what_it_claims(corpus):
     assert struct.unpack("4s", corpus["truncated.bci"].read_bytes()[:4])[0] == b"PK\x03\x04"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (bci/model_file.py): zlib.error from a corrupt deflated member escapes "
-    "load_model, so `bci live --model` prints a traceback",
-)
 def test_live_with_a_corrupt_compressed_model(corpus, tmp_path):
     if "live" not in COMMANDS:
         pytest.skip("bci live is not there yet")

@@ -352,11 +352,6 @@ def test_marker_stream_dies_while_eeg_continues(unique_name, tmp_path, pipeline_
     assert_contiguous(counter, 0, rig.sender.k - 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (acquisition/recorder.py): Recorder.stop() calls labrecorder's stop at once; "
-    "samples that reached LabRecorder in the last ~0.2-0.5 s are never written",
-)
 def test_a_clean_stop_keeps_what_arrived_just_before(unique_name, tmp_path, pipeline_and_signal):
     rec, _ = pipeline_and_signal
     sender = Sender(unique_name, rec.data, rec.info.ch_names, source_id=unique_name)

@@ -130,11 +130,6 @@ def _zip_members(data: bytes) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (bci/model_file.py): a flipped byte in a deflated member raises zlib.error, a "
-    "flipped flag bit NotImplementedError, not ModelFileError (about 30% of random flips)",
-)
 @SETTINGS
 @given(data=st.data())
 def test_model_loader_raises_only_model_file_error(model_bytes, tmp_path_factory, data):

@@ -66,11 +66,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"{rec.path}: epochs {counts}{dropped}")
     if len(y) == 0:
         raise BCIError(
-            f"train: no epochs found; the paradigm's markers "
+            f"train: no epochs found in {', '.join(str(r.path) for r in recordings)}; "
+            f"the paradigm's markers "
             f"({', '.join(f'{k}={v}' for k, v in paradigm.classes.items())}) do not occur in "
             "the recordings (see `bci info RECORDING`)"
         )
     counts = info["counts"]
+    present = [c for c in paradigm.class_names if counts.get(c, 0)]
+    if len(present) < 2:
+        raise BCIError(
+            f"train: {', '.join(str(r.path) for r in recordings)} hold epochs of "
+            f"{' and '.join(present) or 'no class'} only; training needs at least two of "
+            f"{', '.join(paradigm.class_names)} (check the paradigm's [classes] markers)"
+        )
     print(
         f"paradigm {paradigm.name or paradigm.source}: {len(y)} epochs "
         f"({', '.join(f'{c} {counts.get(c, 0)}' for c in paradigm.class_names)}), "

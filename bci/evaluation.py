@@ -76,6 +76,7 @@ def cross_validate(
     seed: int | None = 42,
     group_by: str | None = None,
     p: float = 0.05,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict:
     """Cross-validate a pipeline on filtered epochs, refitting every fitted step per fold.
 
@@ -99,6 +100,9 @@ def cross_validate(
         ``None``: stratified epoch-level folds. Otherwise grouped folds on ``groups``.
     p : float
         Significance level of the chance test.
+    folds : sequence of (train_index, test_index), optional
+        Explicit folds (e.g. to score several methods on the very same split); they must
+        test every epoch exactly once. Overrides ``cv``, ``seed`` and ``group_by``.
 
     Returns
     -------
@@ -122,7 +126,12 @@ def cross_validate(
         raise BCIError(
             f"cross_validate: need epochs of at least 2 classes, got {sorted(set(labels))}"
         )
-    if group_by is not None:
+    if folds is not None:
+        folds = [(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)) for a, b in folds]
+        tested = np.sort(np.concatenate([b for _, b in folds])) if folds else np.empty(0)
+        if not np.array_equal(tested, np.arange(labels.size)):
+            raise BCIError("cross_validate: the given folds must test every epoch exactly once")
+    elif group_by is not None:
         if group_by not in GROUP_BY:
             raise BCIError(f"group_by = {group_by!r} is not one of {', '.join(GROUP_BY)} (or None)")
         if groups is None:

@@ -7,12 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from bci_synthetic import make_recording, paradigm
 
 from bci.errors import BCIError
 from bci.evaluation import cross_validate, learning_curve, pseudo_online, window_labels
 from bci.paradigm import load_paradigm
 from bci.pipeline import Pipeline
-from tests.bci_synthetic import make_recording, paradigm
 
 KEYS = {
     "accuracy",

@@ -1,0 +1,199 @@
+"""``bci evaluate RECORDING... --paradigm P.toml``: leak-free cross-validated accuracy.
+
+Prints a table (per-fold accuracy, mean +/- std, chance level, the accuracy needed to beat
+chance at p < 0.05, Cohen's kappa, the confusion matrix, timings, pseudo-online accuracy)
+and optionally writes it as JSON and draws plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bci.errors import BCIError
+from bci.evaluation import GROUP_BY, cross_validate, learning_curve, pseudo_online
+from bci.paradigm import MODEL_KINDS, builtin_paradigms
+from bci.pipeline import Pipeline
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``evaluate`` subcommand."""
+    p = subparsers.add_parser(
+        "evaluate",
+        help="cross-validate a paradigm on recordings (leak-free) and report accuracy",
+        description=(
+            "Filter the recordings causally, cut the paradigm's epochs and cross-validate: "
+            "every fitted step (spatial filter, scaler, model) is refitted inside each fold. "
+            "Reports accuracy per fold, chance level, the accuracy needed to beat chance at "
+            "p < 0.05 (binomial, Combrisson & Jerbi 2015), Cohen's kappa, the confusion "
+            "matrix and, with two or more recordings, pseudo-online accuracy of sliding "
+            "windows over each held-out recording."
+        ),
+    )
+    p.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
+    p.add_argument(
+        "--paradigm",
+        required=True,
+        metavar="P.toml",
+        help=f"paradigm file, or a built-in name ({', '.join(builtin_paradigms())})",
+    )
+    p.add_argument("--model", choices=MODEL_KINDS, help="override the paradigm's model kind")
+    p.add_argument("--cv", type=int, default=5, help="number of folds (default 5)")
+    p.add_argument("--seed", type=int, default=42, help="seed of the fold assignment")
+    p.add_argument(
+        "--group-by",
+        choices=GROUP_BY,
+        help=(
+            "keep all epochs of a group in one fold: recording/run = each file, session = "
+            "the files of one folder (leave-one-group-out when there are few groups)"
+        ),
+    )
+    p.add_argument("--json", metavar="OUT", help="write the report as JSON to this file")
+    p.add_argument(
+        "--plots", metavar="DIR", help="write confusion matrix, learning curves, topography"
+    )
+    p.add_argument(
+        "--no-pseudo-online",
+        action="store_true",
+        help="skip the sliding-window evaluation over held-out recordings",
+    )
+    p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file (one recording only)")
+    p.set_defaults(func=run)
+
+
+def _groups(
+    paths: list[str], recording_index: np.ndarray, group_by: str | None
+) -> np.ndarray | None:
+    if group_by is None:
+        return None
+    if group_by == "session":
+        folders = [str(Path(p).resolve().parent) for p in paths]
+        ids = {f: i for i, f in enumerate(dict.fromkeys(folders))}
+        return np.asarray([ids[folders[i]] for i in recording_index], dtype=np.int64)
+    return np.asarray(recording_index, dtype=np.int64)
+
+
+def format_report(r: dict, paradigm_name: str) -> list[str]:
+    """The human-readable table of a :func:`cross_validate` report."""
+    lines = [f"paradigm {paradigm_name}: {r['n_epochs']} epochs, classes {', '.join(r['classes'])}"]
+    split = f"grouped by {r['group_by']}" if r["group_by"] else "stratified by class"
+    lines.append(f"{r['n_folds']}-fold cross-validation, {split}, seed {r['seed']}")
+    lines.append(f"{'fold':>6s} {'epochs':>7s} {'accuracy':>9s}")
+    for i, (n, a) in enumerate(zip(r["fold_sizes"], r["fold_accuracies"], strict=True), 1):
+        lines.append(f"{i:>6d} {n:>7d} {a:>9.3f}")
+    lines.append(
+        f"{'mean':>6s} {r['n_epochs']:>7d} {r['accuracy']:>9.3f} +/- {r['accuracy_std']:.3f}"
+    )
+    lines.append(
+        f"chance level {r['chance_level']:.3f}; p < 0.05 needs accuracy > "
+        f"{r['significance_threshold']:.3f} for {r['n_epochs']} epochs; kappa {r['kappa']:.3f}"
+    )
+    lines.append(r["verdict"])
+    width = max(8, *(len(c) for c in r["classes"]))
+    lines.append("confusion matrix (rows true, columns predicted):")
+    lines.append(" " * (width + 1) + " ".join(f"{c:>{width}s}" for c in r["classes"]))
+    for c, row in zip(r["classes"], r["confusion_matrix"], strict=True):
+        lines.append(f"{c:>{width}s} " + " ".join(f"{v:>{width}d}" for v in row))
+    lines.append(
+        f"fit {r['fit_seconds']:.3f} s per fold; predict {r['predict_ms_per_epoch']:.3f} ms per epoch"
+    )
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    """Cross-validate, print, and write JSON/plots; return the exit code."""
+    from acquisition.file_source import load_recording
+    from bci.commands.train import resolve_paradigm
+
+    paradigm = resolve_paradigm(args.paradigm)
+    if args.model and args.model != paradigm.model.kind:
+        paradigm = paradigm.with_model(args.model)
+    if args.events and len(args.recordings) > 1:
+        raise BCIError("evaluate: --events applies to a single recording; give one RECORDING")
+    if args.cv < 2:
+        raise BCIError(f"evaluate: --cv {args.cv}: need at least 2 folds")
+    recordings = [load_recording(path, events=args.events) for path in args.recordings]
+    pipe = Pipeline.for_recording(paradigm, recordings[0])
+    E, y, info = pipe.epochs_from_recordings(recordings)
+    if len(y) == 0:
+        raise BCIError(
+            f"evaluate: no epochs for classes {dict(paradigm.classes)} in "
+            f"{', '.join(args.recordings)}; check the [classes] markers against the recordings"
+        )
+    groups = _groups(list(args.recordings), info["groups"], args.group_by)
+    result = cross_validate(
+        E, y, groups, pipe.clone, cv=args.cv, seed=args.seed, group_by=args.group_by
+    )
+    name = paradigm.name or str(args.paradigm)
+    for line in format_report(result, name):
+        print(line)
+
+    online = None
+    if len(recordings) >= 2 and not args.no_pseudo_online:
+        online = pseudo_online(recordings, lambda rec: Pipeline.for_recording(paradigm, rec))
+        per = ", ".join(f"{p['accuracy']:.3f}" for p in online["per_recording"])
+        print(
+            f"pseudo-online ({paradigm.online.window:g} s windows every "
+            f"{paradigm.online.step:g} s, leave-one-recording-out): accuracy "
+            f"{online['accuracy']:.3f} over {online['n_windows']} windows (per recording: "
+            f"{per}); chance {online['chance_level']:.3f}"
+        )
+    elif len(recordings) < 2:
+        print("pseudo-online: needs at least 2 recordings (train on others, slide over one)")
+
+    report = {
+        **result,
+        "paradigm": paradigm.to_dict(),
+        "recordings": [str(p) for p in args.recordings],
+        "epochs_per_class": info["counts"],
+        "pseudo_online": online,
+    }
+    if args.plots:
+        report["plots"] = [str(p) for p in write_plots(Path(args.plots), pipe, E, y, result, args)]
+        print(f"plots written to {args.plots}: {', '.join(Path(p).name for p in report['plots'])}")
+    if args.json:
+        out = Path(args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        print(f"report written to {out}")
+    return 0
+
+
+def write_plots(folder: Path, pipe: Pipeline, E, y, result: dict, args) -> list[Path]:
+    """Confusion matrix, learning curves and band-power topography into ``folder``."""
+    from bci.plots import plot_band_power_topography, plot_confusion_matrix, plot_learning_curves
+
+    written = [
+        plot_confusion_matrix(
+            result["confusion_matrix"], result["classes"], folder / "confusion_matrix.png"
+        )
+    ]
+    full = pipe.clone().fit_epochs(E, y)
+    model = full.model
+    curve = learning_curve(E, y, pipe.clone, cv=min(args.cv, 5), seed=args.seed)
+    written.append(
+        plot_learning_curves(
+            folder / "learning_curves.png",
+            loss_curve=list(getattr(model, "loss_curve_", []) or []),
+            validation_scores=list(getattr(model, "validation_scores_", []) or []),
+            curve=curve,
+            chance=result["chance_level"],
+        )
+    )
+    topo = plot_band_power_topography(
+        E,
+        y,
+        pipe.ch_names,
+        pipe.sfreq,
+        pipe.paradigm.features.bands,
+        folder / "topography.png",
+        classes=result["classes"],
+    )
+    if topo is None:
+        print("topography skipped: fewer than 3 channels have standard 10-20 names")
+    else:
+        written.append(topo)
+    return written

@@ -1,0 +1,187 @@
+"""Evaluation plots written to files (matplotlib's Agg backend: no display needed).
+
+- :func:`plot_confusion_matrix`: counts and row percentages, rows true, columns predicted.
+- :func:`plot_learning_curves`: the model's training loss (and validation score) per
+  iteration, and cross-validated accuracy against the number of training epochs.
+- :func:`plot_band_power_topography`: per class and band, the class's mean log band power
+  minus the mean over classes, on the scalp (MNE topomap, standard 10-20 positions);
+  channels without a standard position are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.signal import welch
+
+from bci.errors import BCIError
+
+
+def _save(fig, path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def plot_confusion_matrix(
+    cm: Sequence[Sequence[int]] | np.ndarray,
+    classes: Sequence[str],
+    path: str | Path,
+    *,
+    title: str = "Cross-validated confusion matrix",
+) -> Path:
+    """Write a confusion matrix (rows true, columns predicted) with counts and row %."""
+    cm = np.asarray(cm, dtype=np.float64)
+    k = len(classes)
+    if cm.shape != (k, k):
+        raise BCIError(f"confusion matrix of shape {cm.shape} does not match {k} classes")
+    rows = cm.sum(axis=1, keepdims=True)
+    frac = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+    fig, ax = plt.subplots(figsize=(1.2 * k + 2.5, 1.1 * k + 2))
+    im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            color = "white" if frac[i, j] > 0.6 else "black"
+            ax.text(
+                j, i, f"{int(cm[i, j])}\n{frac[i, j]:.0%}", ha="center", va="center", color=color
+            )
+    ax.set_xticks(range(k), classes, rotation=30, ha="right")
+    ax.set_yticks(range(k), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="fraction of the true class")
+    return _save(fig, path)
+
+
+def plot_learning_curves(
+    path: str | Path,
+    *,
+    loss_curve: Sequence[float] | None = None,
+    validation_scores: Sequence[float] | None = None,
+    curve: dict | None = None,
+    chance: float | None = None,
+) -> Path:
+    """Write the model's loss per iteration and accuracy vs number of training epochs.
+
+    Parameters
+    ----------
+    loss_curve, validation_scores : sequence of float, optional
+        ``model.loss_curve_`` and ``model.validation_scores_`` of a fitted model.
+    curve : dict, optional
+        :func:`bci.evaluation.learning_curve` output (``n_train``, ``accuracy``,
+        ``accuracy_std``).
+    chance : float, optional
+        Drawn as a horizontal line on the accuracy panel.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax = axes[0]
+    if loss_curve:
+        ax.plot(np.arange(1, len(loss_curve) + 1), loss_curve, label="training loss")
+        ax.set_xlabel("iteration (epoch of the optimiser)")
+        ax.set_ylabel("loss")
+        if validation_scores:
+            ax2 = ax.twinx()
+            ax2.plot(
+                np.arange(1, len(validation_scores) + 1),
+                validation_scores,
+                color="tab:orange",
+                label="validation score",
+            )
+            ax2.set_ylabel("validation score", color="tab:orange")
+        ax.legend(loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "the model records no loss curve", ha="center", va="center")
+    ax.set_title("Model training")
+    ax = axes[1]
+    if curve and curve.get("n_train"):
+        n = np.asarray(curve["n_train"])
+        acc = np.asarray(curve["accuracy"])
+        std = np.asarray(curve.get("accuracy_std", np.zeros_like(acc)))
+        ax.errorbar(n, acc, yerr=std, marker="o", capsize=3, label="cross-validated")
+        if chance is not None:
+            ax.axhline(chance, color="grey", ls="--", label=f"chance {chance:.2f}")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("training epochs (trials)")
+        ax.set_ylabel("test accuracy")
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no learning curve computed", ha="center", va="center")
+    ax.set_title("Accuracy vs training-set size")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _positions(ch_names: Sequence[str]) -> tuple[list[int], list[str]]:
+    """Indices and standard spellings of the channels that have a 10-20 position."""
+    from acquisition.montage import standard_name_map
+
+    names = standard_name_map()
+    idx, std = [], []
+    for i, ch in enumerate(ch_names):
+        key = str(ch).strip().strip(".").lower()  # PhysioNet: "C3..", "Fc5."
+        if key in names and names[key] not in std:
+            idx.append(i)
+            std.append(names[key])
+    return idx, std
+
+
+def plot_band_power_topography(
+    E: np.ndarray,
+    y: Sequence[str],
+    ch_names: Sequence[str],
+    sfreq: float,
+    bands: Sequence[Sequence[float]],
+    path: str | Path,
+    *,
+    classes: Sequence[str] | None = None,
+) -> Path | None:
+    """Write scalp maps of each class's log band power relative to the class average.
+
+    Returns ``None`` (nothing written) when fewer than 3 channels have a standard 10-20
+    position (e.g. a headset whose channels are named ``ch1``...``ch16``).
+    """
+    import mne
+
+    from acquisition.montage import standard_1020_positions
+
+    idx, std = _positions(ch_names)
+    if len(idx) < 3:
+        return None
+    E = np.asarray(E, dtype=np.float64)[:, idx]
+    labels = np.asarray([str(v) for v in y], dtype=str)
+    classes = [c for c in (classes or sorted(set(labels))) if c in set(labels)]
+    f, p = welch(E, fs=sfreq, nperseg=min(E.shape[-1], round(sfreq)), axis=-1)
+    bands = [(float(lo), float(hi)) for lo, hi in bands]
+    pos = standard_1020_positions()
+    montage = mne.channels.make_dig_montage({n: pos[n] for n in std}, coord_frame="head")
+    info = mne.create_info(std, sfreq, "eeg")
+    info.set_montage(montage)
+    fig, axes = plt.subplots(
+        len(bands), len(classes), figsize=(2.6 * len(classes), 2.5 * len(bands)), squeeze=False
+    )
+    for b, (lo, hi) in enumerate(bands):
+        mask = (f >= lo) & (f <= hi)
+        if not mask.any():
+            raise BCIError(f"band [{lo:g}, {hi:g}] Hz has no frequency bin at {sfreq:g} Hz")
+        logp = 10 * np.log10(p[..., mask].mean(axis=-1))  # dB, (n_epochs, n_ch)
+        means = np.stack([logp[labels == c].mean(axis=0) for c in classes])
+        rel = means - means.mean(axis=0)
+        lim = float(np.abs(rel).max()) or 1.0
+        for c, cname in enumerate(classes):
+            ax = axes[b, c]
+            mne.viz.plot_topomap(
+                rel[c], info, axes=ax, show=False, cmap="RdBu_r", vlim=(-lim, lim), contours=4
+            )
+            ax.set_title(f"{cname}\n{lo:g}-{hi:g} Hz (±{lim:.2f} dB)", fontsize=9)
+    fig.suptitle("Log band power of each class minus the class average", fontsize=10)
+    return _save(fig, path)

@@ -27,8 +27,9 @@ usually do (MNE's zero-phase FIR, ``mne.filter.filter_data``):
 
 - MNE CSP (4 components) + LDA; pyRiemann covariance (OAS) + tangent space + logistic
   regression; log band power (Welch) + scikit-learn logistic regression;
-- SSVEP: filter-bank covariance (each stimulation frequency +/- 1 Hz, channels stacked)
-  + MDM, and the same covariance + tangent space + logistic regression.
+- SSVEP: filter-bank covariance (each stimulation frequency +/- 1 Hz, MNE's zero-phase
+  IIR as MOABB's filter-bank paradigm uses, channels stacked) + MDM, and the same
+  covariance + tangent space + logistic regression.
 """
 
 from __future__ import annotations
@@ -85,8 +86,10 @@ def datasets(only: set[str]):
         yield "BCI4ALS pooled (3 cl.)", "", "bci4als.toml", recs
 
 
-def peer_epochs(pipe: Pipeline, recs, info, band, *, highpass_first: bool) -> np.ndarray:
-    """Epochs at our markers from zero-phase (MNE FIR) filtered data, as peers use it."""
+def peer_epochs(
+    pipe: Pipeline, recs, info, band, *, highpass_first: bool, method: str = "fir"
+) -> np.ndarray:
+    """Epochs at our markers from zero-phase MNE-filtered data, as peers use it."""
     ep = pipe.paradigm.epochs
     offset = round(ep.tmin * pipe.sfreq)
     n_times = round((ep.tmax - ep.tmin) * pipe.sfreq)
@@ -95,7 +98,7 @@ def peer_epochs(pipe: Pipeline, recs, info, band, *, highpass_first: bool) -> np
         x = pipe.recording_data(rec)
         if highpass_first:  # BCI4ALS: DC offsets of thousands of microvolts
             x = x - x.mean(axis=1, keepdims=True)
-        x = mne.filter.filter_data(x, pipe.sfreq, band[0], band[1], verbose="ERROR")
+        x = mne.filter.filter_data(x, pipe.sfreq, band[0], band[1], method=method, verbose="ERROR")
         starts = np.asarray(rinfo["onsets"]) + offset
         out.append(np.stack([x[:, s : s + n_times] for s in starts]))
     return np.concatenate(out)
@@ -103,6 +106,7 @@ def peer_epochs(pipe: Pipeline, recs, info, band, *, highpass_first: bool) -> np
 
 def log_bandpower(E: np.ndarray, sfreq: float, bands) -> np.ndarray:
     f, p = welch(E, fs=sfreq, nperseg=min(E.shape[-1], int(sfreq)), axis=-1)
+    p = np.maximum(p, np.finfo(np.float64).tiny)  # a flat channel has zero power
     cols = [np.log(p[..., (f >= lo) & (f <= hi)].mean(axis=-1)) for lo, hi in bands]
     return np.concatenate(cols, axis=-1)
 
@@ -239,7 +243,10 @@ def main(argv=None) -> int:
         if is_ssvep:
             freqs = list(par.session.frequencies.values())
             peers_X["fb"] = np.concatenate(
-                [peer_epochs(pipe, recs, info, (f - 1, f + 1), highpass_first=hp) for f in freqs],
+                [
+                    peer_epochs(pipe, recs, info, (f - 1, f + 1), highpass_first=hp, method="iir")
+                    for f in freqs
+                ],
                 axis=1,
             )
             broad = peer_epochs(pipe, recs, info, (lo, hi), highpass_first=hp)

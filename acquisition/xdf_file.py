@@ -3,6 +3,10 @@
 One EEG stream becomes the data; its marker stream(s) become string markers placed at
 the nearest EEG sample. Channel labels, types and units come from the stream's
 ``desc/channels`` metadata when present (the LSL conventions); units are converted to volts.
+
+A recording may continue in part files next to it (``run.part2.xdf``, ``run.part3.xdf``...,
+written by :class:`acquisition.recorder.Recorder` when a sender restarts with a new source
+id): loading ``run.xdf`` appends each part's streams to the same-named streams, in time order.
 """
 
 from __future__ import annotations
@@ -76,6 +80,9 @@ def load_xdf(
     """
     path = Path(path)
     streams = _read_streams(path)
+    parts = existing_parts(path)
+    for part in parts:
+        streams = _append_part(streams, _read_streams(part))
     eeg = _pick_eeg_stream(path, streams, stream)
     ts = np.asarray(eeg["time_stamps"], dtype=np.float64)
     info = eeg["info"]
@@ -111,6 +118,7 @@ def load_xdf(
         # LabRecorder writes footers when it stops cleanly; none means it was killed.
         "truncated": any("footer" not in s for s in streams),
         "streams": [_summary(s) for s in streams],
+        "parts": [str(p) for p in parts],
     }
     if assumed:
         extras["assumed_units"] = "microvolts"
@@ -131,6 +139,62 @@ def load_xdf(
         path=str(path),
         extras=extras,
     )
+
+
+def part_path(path: str | Path, number: int) -> Path:
+    """The file of part ``number`` (2, 3, ...) of the recording ``path`` (``run.part2.xdf``)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.part{number}{path.suffix}")
+
+
+def existing_parts(path: str | Path) -> list[Path]:
+    """The part files next to ``path`` (``run.part2.xdf``, ``run.part3.xdf``...), in order."""
+    found = []
+    while part_path(path, len(found) + 2).exists():
+        found.append(part_path(path, len(found) + 2))
+    return found
+
+
+def _append_part(streams: list[dict], part_streams: list[dict]) -> list[dict]:
+    """Append each stream of a part file to the same stream (name, shape, rate) before it.
+
+    A stream that matches none (or would overlap it in time) is kept as a stream of its own.
+    """
+    out = list(streams)
+    for new in part_streams:
+        key = _stream_key(new)
+        for i, old in enumerate(out):
+            if _stream_key(old) != key:
+                continue
+            if not _n_samples(new):
+                break
+            if not _n_samples(old):
+                out[i] = new
+                break
+            if new["time_stamps"][0] <= old["time_stamps"][-1]:
+                continue
+            out[i] = _concatenated(old, new)
+            break
+        else:
+            out.append(new)
+    return out
+
+
+def _stream_key(stream: dict) -> tuple:
+    d = _summary(stream)
+    return d["name"], d["channel_count"], d["nominal_srate"], d["channel_format"]
+
+
+def _concatenated(first: dict, then: dict) -> dict:
+    merged = dict(first)
+    merged["time_stamps"] = np.concatenate([first["time_stamps"], then["time_stamps"]])
+    if isinstance(first["time_series"], np.ndarray):
+        merged["time_series"] = np.concatenate([first["time_series"], then["time_series"]])
+    else:
+        merged["time_series"] = list(first["time_series"]) + list(then["time_series"])
+    if "footer" not in then:  # a part cut short makes the whole stream truncated
+        merged.pop("footer", None)
+    return merged
 
 
 def _read_streams(path: Path) -> list[dict]:

@@ -6,6 +6,7 @@ import signal
 import time
 
 import numpy as np
+import pylsl
 import pytest
 import pyxdf
 
@@ -114,3 +115,52 @@ def test_bci_record_command_stops_after_seconds(unique_name, tmp_path):
     assert counter.size > 50
     np.testing.assert_array_equal(np.diff(counter), 1)
     assert any(s["info"]["name"][0] == f"{unique_name}-markers" for s in streams)
+
+
+def test_a_sender_restarted_with_a_new_source_id_is_recorded_into_a_part(unique_name, tmp_path):
+    from reliability_helpers import poll
+
+    from acquisition.xdf_file import load_xdf
+
+    def outlet(source_id: str) -> pylsl.StreamOutlet:
+        info = pylsl.StreamInfo(unique_name, "EEG", 2, 100.0, pylsl.cf_float32, source_id)
+        return pylsl.StreamOutlet(info)
+
+    def holds(path, last: int) -> bool:
+        try:
+            streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
+        except Exception:  # the file is being written at this very moment: look again
+            return False
+        return any(len(s["time_series"]) and s["time_series"][-1][-1] >= last for s in streams)
+
+    t0 = pylsl.local_clock()
+
+    def send(out: pylsl.StreamOutlet, first: int, n: int) -> None:
+        counter = np.arange(first, first + n, dtype=np.float32)
+        stamps = (t0 + counter / 100.0).tolist()  # a sender's clock goes on across a restart
+        out.push_chunk(np.column_stack([np.zeros(n, np.float32), counter]), stamps)
+
+    out_path = tmp_path / "run.xdf"
+    sender = outlet(f"{unique_name}-a")
+    recorder = Recorder(out_path, streams=[unique_name]).start()
+    assert sender.wait_for_consumers(10.0)
+    send(sender, 0, 150)
+    assert poll(lambda: holds(out_path, 149), 10.0)
+    sender = None  # the sender dies...
+    sender = outlet(f"{unique_name}-b")  # ...and comes back with a new source id
+    assert sender.wait_for_consumers(10.0)  # the recorder followed it
+    send(sender, 150, 150)
+    part = tmp_path / "run.part2.xdf"
+    assert recorder.paths == [out_path, part]
+    assert poll(lambda: holds(part, 299), 10.0)
+    recorder.stop()
+    assert recorder.paths == [out_path, part]  # still listed after the stop
+    rec = load_xdf(out_path)
+    # No unit metadata: the loader assumes microvolts; undo that for the counter.
+    np.testing.assert_array_equal(np.rint(rec.data[1] * 1e6), np.arange(300))
+    assert rec.extras["parts"] == [str(part)]
+    assert rec.extras["truncated"] is False
+    # A stale part would be appended to a new recording at this path: refused like the file.
+    out_path.unlink()
+    with pytest.raises(AcquisitionError, match=r"part2\.xdf' exists"):
+        Recorder(out_path, streams=[unique_name]).start()

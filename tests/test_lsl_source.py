@@ -6,6 +6,7 @@ NaNs, restarts). Tests poll with bounded deadlines; nothing sleeps to wait for d
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -148,6 +149,10 @@ def test_slow_consumer_is_bounded_and_the_dropped_samples_reported(unique_name):
         _first, _, _ = pull_until(src, lambda d, t, c: t.size >= 10)
         # 5 s of data arrive while the consumer is busy; the inlet keeps the last second.
         push(outlet, 10, 510, t0)
+        # The fault simulated here is a consumer busy for a while (not a wait for data):
+        # without it, a pull on a loaded machine can start while the burst is still in
+        # transit and legitimately receive it in two halves.
+        threading.Event().wait(1.0)
         data, _, conds = pull_until(src, lambda d, t, c: bool(d.size) and d[2, -1] == 509)
     counter = data[2]
     assert counter[-1] == 509

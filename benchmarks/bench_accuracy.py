@@ -285,7 +285,7 @@ def main(argv=None) -> int:
     )
     print("+/- fold: std over the folds; spread: std over subjects and seeds of the mean")
     head = (
-        f"{'dataset':28s} {'method':44s} {'acc':>6s} {'+/-fold':>7s} {'spread':>6s} {'fit s':>7s}"
+        f"{'dataset':28s} {'method':48s} {'acc':>6s} {'+/-fold':>7s} {'spread':>6s} {'fit s':>7s}"
     )
     print(head)
     print("-" * len(head))
@@ -294,11 +294,11 @@ def main(argv=None) -> int:
         for label, vals in methods.items():
             a = np.asarray(vals)
             print(
-                f"{dataset:28s} {label:44s} {a[:, 0].mean():6.3f} {a[:, 2].mean():7.3f} "
+                f"{dataset:28s} {label:48s} {a[:, 0].mean():6.3f} {a[:, 2].mean():7.3f} "
                 f"{a[:, 0].std():6.3f} {a[:, 1].mean():7.3f}"
             )
         thr = np.mean(thresholds.get(dataset, [np.nan]))
-        print(f"{dataset:28s} {'(p<0.05 threshold, per unit)':44s} {thr:6.3f}  units={n_units}")
+        print(f"{dataset:28s} {'(p<0.05 threshold, per unit)':48s} {thr:6.3f}  units={n_units}")
         if dataset in TARGETS:
             best = max(
                 (np.mean(np.asarray(v)[:, 0]), k)

@@ -22,6 +22,11 @@ import numpy as np
 from bci.bandpower import BandPower
 from bci.csp import CSP
 from bci.errors import BCIError
+from bci.filter_bank_tangent_space import (
+    FilterBankTangentSpace,
+    build_filter_bank_riemann,
+    build_riemann,
+)
 from bci.scaler import StandardScaler
 from bci.tangent_space import TangentSpace
 
@@ -97,9 +102,11 @@ def _tangent_space(paradigm: Any, sfreq: float, n_channels: int) -> list:
     return [TangentSpace(shrinkage=shrinkage)]
 
 
-for _cls in (BandPower, CSP, StandardScaler, TangentSpace):
+for _cls in (BandPower, CSP, StandardScaler, TangentSpace, FilterBankTangentSpace):
     register_step(_cls)
 register_method("bandpower", _bandpower)
 register_method("csp", _csp)
 register_method("csp+bandpower", _csp_bandpower)
 register_method("tangent_space", _tangent_space)
+register_method("riemann", build_riemann)
+register_method("filter_bank_riemann", build_filter_bank_riemann)

@@ -280,7 +280,11 @@ class Pipeline:
         Z = E
         for step in self.steps:
             Z = step.fit(Z, y).transform(Z)
-        X = self.scaler.fit(Z).transform(Z)
+        self.scaler.fit(Z)
+        if self.steps and not getattr(self.steps[-1], "standardize", True):
+            # Tangent vectors share one metric: centre them, never rescale feature by feature.
+            self.scaler.scale_ = np.ones_like(self.scaler.scale_)
+        X = self.scaler.transform(Z)
         codes = np.asarray([names.index(v) for v in y.tolist()], dtype=np.int64)
         model = make_estimator(self.paradigm.model.kind, **self.paradigm.model.params)
         model.fit(X, codes)

@@ -167,7 +167,10 @@ class SoftmaxRegression(Estimator):
         A = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.float64)
         A[:, :-1] = rows
         A[:, -1] = 1.0
-        lam = float(np.linalg.eigvalsh(A.T @ A)[-1]) / rows.shape[0]
+        # A^T A and A A^T share their nonzero eigenvalues: take the smaller Gram matrix
+        # (wide band-power/tangent-space data has far more features than epochs).
+        gram = A.T @ A if A.shape[1] <= A.shape[0] else A @ A.T
+        lam = float(np.linalg.eigvalsh(gram)[-1]) / rows.shape[0]
         return 1.0 / (0.5 * lam + self.l2)
 
     # -- training -----------------------------------------------------------------------

@@ -124,7 +124,8 @@ def cross_validate(
         )
     if np.unique(labels).size < 2:
         raise BCIError(
-            f"cross_validate: need epochs of at least 2 classes, got {sorted(set(labels))}"
+            f"cross_validate: need epochs of at least 2 classes, got "
+            f"{sorted(str(v) for v in set(labels.tolist()))}"
         )
     if folds is not None:
         folds = [(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)) for a, b in folds]

@@ -123,6 +123,13 @@ def run(args: argparse.Namespace) -> int:
             f"evaluate: no epochs for classes {dict(paradigm.classes)} in "
             f"{', '.join(args.recordings)}; check the [classes] markers against the recordings"
         )
+    present = [c for c in paradigm.class_names if info["counts"].get(c, 0)]
+    if len(present) < 2:
+        raise BCIError(
+            f"evaluate: {', '.join(args.recordings)} hold epochs of {' and '.join(present)} "
+            f"only; evaluation needs at least two of {', '.join(paradigm.class_names)} "
+            "(check the [classes] markers against the recordings)"
+        )
     groups = _groups(list(args.recordings), info["groups"], args.group_by)
     result = cross_validate(
         E, y, groups, pipe.clone, cv=args.cv, seed=args.seed, group_by=args.group_by

@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the session, train, and go live on request."""
-    from bci.commands.train import resolve_paradigm
+    from bci.commands.common import resolve_paradigm
 
     paradigm = resolve_paradigm(args.paradigm)
     stream = args.stream

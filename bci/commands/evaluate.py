@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bci.commands.common import add_recording_arguments, load_labelled_epochs
 from bci.errors import BCIError
 from bci.evaluation import GROUP_BY, cross_validate, learning_curve, pseudo_online
-from bci.paradigm import MODEL_KINDS, builtin_paradigms
 from bci.pipeline import Pipeline
 
 
@@ -33,14 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "windows over each held-out recording."
         ),
     )
-    p.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
-    p.add_argument(
-        "--paradigm",
-        required=True,
-        metavar="P.toml",
-        help=f"paradigm file, or a built-in name ({', '.join(builtin_paradigms())})",
-    )
-    p.add_argument("--model", choices=MODEL_KINDS, help="override the paradigm's model kind")
+    add_recording_arguments(p)
     p.add_argument("--cv", type=int, default=5, help="number of folds (default 5)")
     p.add_argument("--seed", type=int, default=42, help="seed of the fold assignment")
     p.add_argument(
@@ -60,7 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip the sliding-window evaluation over held-out recordings",
     )
-    p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file (one recording only)")
     p.set_defaults(func=run)
 
 
@@ -105,31 +97,9 @@ def format_report(r: dict, paradigm_name: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, print, and write JSON/plots; return the exit code."""
-    from acquisition.file_source import load_recording
-    from bci.commands.train import resolve_paradigm
-
-    paradigm = resolve_paradigm(args.paradigm)
-    if args.model and args.model != paradigm.model.kind:
-        paradigm = paradigm.with_model(args.model)
-    if args.events and len(args.recordings) > 1:
-        raise BCIError("evaluate: --events applies to a single recording; give one RECORDING")
     if args.cv < 2:
         raise BCIError(f"evaluate: --cv {args.cv}: need at least 2 folds")
-    recordings = [load_recording(path, events=args.events) for path in args.recordings]
-    pipe = Pipeline.for_recording(paradigm, recordings[0])
-    E, y, info = pipe.epochs_from_recordings(recordings)
-    if len(y) == 0:
-        raise BCIError(
-            f"evaluate: no epochs for classes {dict(paradigm.classes)} in "
-            f"{', '.join(args.recordings)}; check the [classes] markers against the recordings"
-        )
-    present = [c for c in paradigm.class_names if info["counts"].get(c, 0)]
-    if len(present) < 2:
-        raise BCIError(
-            f"evaluate: {', '.join(args.recordings)} hold epochs of {' and '.join(present)} "
-            f"only; evaluation needs at least two of {', '.join(paradigm.class_names)} "
-            "(check the [classes] markers against the recordings)"
-        )
+    paradigm, recordings, pipe, E, y, info = load_labelled_epochs(args, "evaluate")
     groups = _groups(list(args.recordings), info["groups"], args.group_by)
     result = cross_validate(
         E, y, groups, pipe.clone, cv=args.cv, seed=args.seed, group_by=args.group_by

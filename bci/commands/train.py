@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
+from bci.commands.common import add_recording_arguments, load_labelled_epochs
 from bci.errors import BCIError
 from bci.model_file import save_model
-from bci.paradigm import MODEL_KINDS, Paradigm, builtin_paradigm, builtin_paradigms, load_paradigm
 from bci.pipeline import Pipeline
 
 
@@ -25,60 +24,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "cross-validated estimate, and save the model."
         ),
     )
-    p.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
-    p.add_argument(
-        "--paradigm",
-        required=True,
-        metavar="P.toml",
-        help=f"paradigm file, or a built-in name ({', '.join(builtin_paradigms())})",
-    )
-    p.add_argument("--model", choices=MODEL_KINDS, help="override the paradigm's model kind")
+    add_recording_arguments(p)
     p.add_argument("--out", required=True, metavar="M.bci", help="where to write the model")
-    p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file (one recording only)")
     p.add_argument("--cv", type=int, default=5, help="folds of the quick estimate (0 to skip)")
     p.add_argument("--seed", type=int, default=42, help="seed of the cross-validation folds")
     p.set_defaults(func=run)
 
 
-def resolve_paradigm(arg: str) -> Paradigm:
-    """A paradigm from a file path, else from a built-in name."""
-    path = Path(arg)
-    if path.exists() or (arg.endswith(".toml") and arg[:-5] not in builtin_paradigms()):
-        return load_paradigm(path)
-    return builtin_paradigm(arg)
-
-
 def run(args: argparse.Namespace) -> int:
     """Train, report and save; return the exit code."""
-    from acquisition.file_source import load_recording
-
-    paradigm = resolve_paradigm(args.paradigm)
-    if args.model and args.model != paradigm.model.kind:
-        paradigm = paradigm.with_model(args.model)
-    if args.events and len(args.recordings) > 1:
-        raise BCIError("train: --events applies to a single recording; give one RECORDING")
-    recordings = [load_recording(path, events=args.events) for path in args.recordings]
-    pipe = Pipeline.for_recording(paradigm, recordings[0])
-    E, y, info = pipe.epochs_from_recordings(recordings)
+    paradigm, recordings, pipe, E, y, info = load_labelled_epochs(args, "train")
     for rec, rinfo in zip(recordings, info["recordings"], strict=True):
         counts = ", ".join(f"{k} {v}" for k, v in rinfo["counts"].items()) or "none"
         dropped = f" ({rinfo['n_dropped']} dropped: past the end)" if rinfo["n_dropped"] else ""
         print(f"{rec.path}: epochs {counts}{dropped}")
-    if len(y) == 0:
-        raise BCIError(
-            f"train: no epochs found in {', '.join(str(r.path) for r in recordings)}; "
-            f"the paradigm's markers "
-            f"({', '.join(f'{k}={v}' for k, v in paradigm.classes.items())}) do not occur in "
-            "the recordings (see `bci info RECORDING`)"
-        )
     counts = info["counts"]
-    present = [c for c in paradigm.class_names if counts.get(c, 0)]
-    if len(present) < 2:
-        raise BCIError(
-            f"train: {', '.join(str(r.path) for r in recordings)} hold epochs of "
-            f"{' and '.join(present) or 'no class'} only; training needs at least two of "
-            f"{', '.join(paradigm.class_names)} (check the paradigm's [classes] markers)"
-        )
     print(
         f"paradigm {paradigm.name or paradigm.source}: {len(y)} epochs "
         f"({', '.join(f'{c} {counts.get(c, 0)}' for c in paradigm.class_names)}), "
@@ -111,12 +71,9 @@ def run(args: argparse.Namespace) -> int:
 def quick_cv(
     pipe: Pipeline, E: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int, seed: int
 ):
-    """Cross-validated accuracy via ``bci.evaluation`` when it is available."""
-    try:
-        from bci.evaluation import cross_validate
-    except ImportError:
-        print("cross-validation: bci.evaluation is not available; skipped")
-        return None
+    """Print a cross-validated accuracy (``bci evaluate`` gives the full report)."""
+    from bci.evaluation import cross_validate
+
     try:
         result = cross_validate(E, y, groups, pipe.clone, cv=folds, seed=seed)
     except BCIError as exc:

@@ -1,0 +1,85 @@
+"""What ``train``, ``evaluate`` and ``calibrate`` share: paradigm and recording arguments,
+and turning them into labelled epochs with errors that name the recordings.
+
+Not a command itself (it has no ``register``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from bci.errors import BCIError
+from bci.paradigm import MODEL_KINDS, Paradigm, builtin_paradigm, builtin_paradigms, load_paradigm
+from bci.pipeline import Pipeline
+
+
+def add_paradigm_argument(p: argparse.ArgumentParser) -> None:
+    """Add ``--paradigm`` (a file or a built-in name)."""
+    p.add_argument(
+        "--paradigm",
+        required=True,
+        metavar="P.toml",
+        help=f"paradigm file, or a built-in name ({', '.join(builtin_paradigms())})",
+    )
+
+
+def add_recording_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``RECORDING...``, ``--paradigm``, ``--model`` and ``--events``."""
+    p.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
+    add_paradigm_argument(p)
+    p.add_argument("--model", choices=MODEL_KINDS, help="override the paradigm's model kind")
+    p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file (one recording only)")
+
+
+def resolve_paradigm(arg: str) -> Paradigm:
+    """A paradigm from a file path, else from a built-in name."""
+    path = Path(arg)
+    if path.exists() or (arg.endswith(".toml") and arg[:-5] not in builtin_paradigms()):
+        return load_paradigm(path)
+    return builtin_paradigm(arg)
+
+
+def load_labelled_epochs(
+    args: argparse.Namespace, command: str
+) -> tuple[Paradigm, list, Pipeline, np.ndarray, np.ndarray, dict]:
+    """Load the paradigm and recordings of ``args`` and cut their labelled epochs.
+
+    Returns
+    -------
+    paradigm, recordings, pipeline (unfitted), E (n_epochs, n_channels, n_times), y, info
+        ``info`` as returned by :meth:`Pipeline.epochs_from_recordings`.
+
+    Raises
+    ------
+    BCIError
+        ``--events`` with several recordings, no epochs, or fewer than two classes; the
+        message names the recordings and the paradigm's markers.
+    """
+    from acquisition.file_source import load_recording
+
+    paradigm = resolve_paradigm(args.paradigm)
+    if args.model and args.model != paradigm.model.kind:
+        paradigm = paradigm.with_model(args.model)
+    if args.events and len(args.recordings) > 1:
+        raise BCIError(f"{command}: --events applies to a single recording; give one RECORDING")
+    recordings = [load_recording(path, events=args.events) for path in args.recordings]
+    pipe = Pipeline.for_recording(paradigm, recordings[0])
+    E, y, info = pipe.epochs_from_recordings(recordings)
+    names = ", ".join(str(r.path) for r in recordings)
+    if len(y) == 0:
+        markers = ", ".join(f"{k}={v}" for k, v in paradigm.classes.items())
+        raise BCIError(
+            f"{command}: no epochs found in {names}; the paradigm's markers ({markers}) do not "
+            "occur in the recordings (see `bci info RECORDING`)"
+        )
+    present = [c for c in paradigm.class_names if info["counts"].get(c, 0)]
+    if len(present) < 2:
+        raise BCIError(
+            f"{command}: {names} hold epochs of {' and '.join(present)} only; {command} needs "
+            f"at least two of {', '.join(paradigm.class_names)} (check the paradigm's "
+            "[classes] markers against the recordings)"
+        )
+    return paradigm, recordings, pipe, E, y, info

@@ -98,8 +98,8 @@ def _csp_bandpower(paradigm: Any, sfreq: float, n_channels: int) -> list:
 
 
 def _tangent_space(paradigm: Any, sfreq: float, n_channels: int) -> list:
-    shrinkage = float(paradigm.features.params.get("shrinkage", 0.05))
-    return [TangentSpace(shrinkage=shrinkage)]
+    params = paradigm.features.params
+    return [TangentSpace(**({"shrinkage": params["shrinkage"]} if "shrinkage" in params else {}))]
 
 
 for _cls in (BandPower, CSP, StandardScaler, TangentSpace, FilterBankTangentSpace):

@@ -34,3 +34,51 @@ def test_scaled_class_moves_along_the_diagonal_and_state_round_trips():
     assert covariances(E, 0.0).shape == (20, 3, 3)
     with pytest.raises(BCIError, match="fitted on 3 channels"):
         ts.transform(E[:, :2])
+
+
+def test_default_shrinkage_is_oas_and_matches_the_filter_bank_step_without_bands():
+    from bci.filter_bank_tangent_space import FilterBankTangentSpace, oas_covariances
+
+    rng = np.random.default_rng(2)
+    E = rng.standard_normal((25, 5, 60))  # few samples per channel: OAS shrinks visibly
+    assert TangentSpace().shrinkage == "oas"
+    assert np.allclose(covariances(E, "oas"), oas_covariances(E))
+    ts = TangentSpace().fit(E)
+    fb = FilterBankTangentSpace(sfreq=100.0, bands=None).fit(E)
+    assert np.allclose(ts.transform(E), fb.transform(E), atol=1e-10)
+    again = TangentSpace.from_state(*ts.to_state())
+    assert again.shrinkage == "oas" and np.array_equal(again.transform(E), ts.transform(E))
+    # A model file written with a fixed shrinkage still loads as that fixed shrinkage.
+    old = TangentSpace(shrinkage=0.05).fit(E)
+    assert TangentSpace.from_state(*old.to_state()).shrinkage == 0.05
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, "scm", True, None, [0.1]])
+def test_bad_shrinkage_is_an_error_naming_the_parameter(bad):
+    with pytest.raises(BCIError, match=r"features\.params\.shrinkage"):
+        TangentSpace(shrinkage=bad)
+
+
+def test_pipeline_centres_tangent_vectors_without_rescaling_and_online_equals_offline():
+    from bci_synthetic import make_recording, paradigm
+
+    from bci.pipeline import Pipeline
+
+    rec = make_recording()
+    pipe = Pipeline.for_recording(paradigm("tangent_space"), rec).fit(rec)
+    assert np.all(pipe.scaler.scale_ == 1.0)
+    E = pipe.epochs_from_recording(rec).E
+    assert np.allclose(pipe.transform(E).mean(axis=0), 0.0, atol=1e-10)
+    windows, _ = pipe.windows_from_recording(rec)
+    offline = pipe.features(windows)
+    rng = np.random.default_rng(3)
+    got, pos = [], 0
+    pipe.reset_online()
+    while pos < rec.n_samples:
+        k = int(rng.integers(1, 80))
+        got.extend(
+            f for _, f in pipe.push_features(rec.data[:, pos : pos + k], rec.times[pos : pos + k])
+        )
+        pos += k
+    assert len(got) == len(offline) > 100
+    assert np.max(np.abs(np.asarray(got) - offline)) < 1e-10

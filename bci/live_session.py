@@ -180,6 +180,10 @@ class LiveSession:
         Most signal handled in one step, so a backlog is worked off over several steps.
     stall_after : float
         Seconds without samples after which the stream is reported as stalled.
+    max_lag_seconds : float or None
+        When the classifier has fallen further behind than this (a slow machine, a heavy
+        model), windows older than it are skipped and a ``"behind"`` event says how many:
+        a command from seconds ago is worse than none. None classifies every window.
 
     Raises
     ------
@@ -196,6 +200,7 @@ class LiveSession:
         publish_name: str | None = None,
         max_pull_seconds: float = 1.0,
         stall_after: float = 1.0,
+        max_lag_seconds: float | None = 2.0,
     ) -> None:
         index_map = check_stream_compatible(pipeline, source.info)
         bind = getattr(pipeline, "bind_input", None)
@@ -208,6 +213,8 @@ class LiveSession:
         self.classes: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
         self.max_pull = max(1, round(max_pull_seconds * self.info.sfreq))
         self.stall_after = float(stall_after)
+        self.max_lag = None if max_lag_seconds is None else float(max_lag_seconds)
+        self.windows_skipped = 0
         self.latency = LatencyTracker()
         self.screen_latency = LatencyTracker()
         self.last_probabilities: np.ndarray | None = None
@@ -286,7 +293,7 @@ class LiveSession:
             self._ended_reported = True
             events.append(self._event("ended", f"{self.info.name!r} has no more samples"))
 
-        prob_times, probas = self._classify(data, ts)
+        prob_times, probas = self._classify(data, ts, events)
         now = self.now()
         if prob_times.size:
             self.latency.add(now - prob_times)
@@ -366,19 +373,35 @@ class LiveSession:
         self.close()
 
     # ------------------------------------------------------------------ internals
-    def _classify(self, data: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _classify(
+        self, data: np.ndarray, ts: np.ndarray, events: list[StreamEvent]
+    ) -> tuple[np.ndarray, np.ndarray]:
         empty = np.empty(0), np.empty((0, len(self.classes)))
         if not ts.size:
             return empty
-        outputs = self.pipeline.push(data, ts)
+        windows = self.pipeline.push_windows(data, ts)
         drain = getattr(self.pipeline, "conditions", None)
         if callable(drain):
             drain()  # the source already reported what the pipeline saw; keep memory flat
-        if not outputs:
+        if not windows:
             return empty
-        times = np.array([float(t) for t, _ in outputs])
-        probas = np.vstack([np.asarray(p, dtype=np.float64).reshape(1, -1) for _, p in outputs])
-        return times, probas
+        if self.max_lag is not None and len(windows) > 1:
+            now = self.now()
+            fresh = [w for w in windows if now - w[0] <= self.max_lag] or windows[-1:]
+            skipped = len(windows) - len(fresh)
+            if skipped:
+                self.windows_skipped += skipped
+                events.append(
+                    self._event(
+                        "behind",
+                        f"classification is {now - windows[0][0]:.1f} s behind the stream; "
+                        f"skipped {skipped} stale window(s) to catch up",
+                    )
+                )
+                windows = fresh
+        times = np.array([float(t) for t, _ in windows])
+        probas = self.pipeline.predict_proba_epochs(np.stack([w for _, w in windows]))
+        return times, np.asarray(probas, dtype=np.float64)
 
     def _is_gap(self, first_ts: float) -> bool:
         expected = self._last_ts + 1.0 / self.info.sfreq

@@ -124,6 +124,30 @@ def test_non_finite_samples_and_end_of_source_are_reported_not_raised() -> None:
     assert np.isfinite(np.hstack(shown)).all()  # the display never gets NaN
 
 
+def test_a_classifier_behind_the_stream_skips_stale_windows_and_says_so() -> None:
+    # A backlog on the LSL clock: the newest sample is "now", the oldest 4 s ago, as when a
+    # slow machine falls behind. Windows older than max_lag_seconds are not worth a command.
+    recording = simulated_replay(4.0)
+    recording.start_time = pylsl.local_clock() - recording.duration
+
+    def run(max_lag):
+        session = LiveSession(
+            ArraySource(recording, chunk_size=2000), fitted_pipeline(), max_lag_seconds=max_lag
+        )
+        updates = [session.step() for _ in range(8)]
+        times = np.concatenate([u.prob_times for u in updates])
+        kinds = [e.kind for u in updates for e in u.events]
+        return session, times, kinds
+
+    every, every_times, every_kinds = run(None)
+    shed, shed_times, shed_kinds = run(1.0)
+    assert "behind" not in every_kinds and every.windows_skipped == 0
+    assert "behind" in shed_kinds
+    assert shed.windows_skipped > 0
+    assert shed_times.size + shed.windows_skipped == every_times.size
+    assert shed_times[-1] == every_times[-1]  # the newest window is always classified
+
+
 def test_latency_tracker_median_and_p95() -> None:
     tracker = LatencyTracker(maxlen=100)
     assert np.isnan(tracker.median())

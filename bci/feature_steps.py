@@ -22,11 +22,7 @@ import numpy as np
 from bci.bandpower import BandPower
 from bci.csp import CSP
 from bci.errors import BCIError
-from bci.filter_bank_tangent_space import (
-    FilterBankTangentSpace,
-    build_filter_bank_riemann,
-    build_riemann,
-)
+from bci.filter_bank_tangent_space import FilterBankTangentSpace, build_filter_bank_riemann
 from bci.scaler import StandardScaler
 from bci.tangent_space import TangentSpace
 
@@ -98,15 +94,20 @@ def _csp_bandpower(paradigm: Any, sfreq: float, n_channels: int) -> list:
 
 
 def _tangent_space(paradigm: Any, sfreq: float, n_channels: int) -> list:
+    """``tangent_space`` (alias ``riemann``): one OAS tangent-space block on the epochs."""
     params = paradigm.features.params
     return [TangentSpace(**({"shrinkage": params["shrinkage"]} if "shrinkage" in params else {}))]
 
 
+# FilterBankTangentSpace stays registered as a step type: besides the filter bank, it is
+# what model files saved with ``method = "riemann"`` hold (one block, ``bands`` null).
 for _cls in (BandPower, CSP, StandardScaler, TangentSpace, FilterBankTangentSpace):
     register_step(_cls)
 register_method("bandpower", _bandpower)
 register_method("csp", _csp)
 register_method("csp+bandpower", _csp_bandpower)
 register_method("tangent_space", _tangent_space)
-register_method("riemann", build_riemann)
+# Alias: "riemann" used to build a one-block FilterBankTangentSpace, which computes the same
+# features as TangentSpace with OAS; one implementation now serves both names.
+register_method("riemann", _tangent_space)
 register_method("filter_bank_riemann", build_filter_bank_riemann)

@@ -10,10 +10,10 @@ off-diagonals times sqrt(2); Barachant et al., IEEE TBME 59(4), 2012). The bands
 
 Why these choices generalise:
 
-- Motor imagery: one band (the paradigm's 7-30 Hz causal filter already applied, so
-  ``bands=None``) gives the covariance the CSP literature works on; the tangent space keeps
-  all of it instead of a few CSP directions (Barachant 2012; Lotte et al., J Neural Eng
-  15, 2018, review: Riemannian methods are the state of the art for small calibration sets).
+- ``bands=None``: one block on the epochs as given (the paradigm's causal filter already
+  applied). It equals :class:`bci.tangent_space.TangentSpace` with OAS, which
+  ``features.method = "tangent_space"`` (alias ``"riemann"``) builds; it is kept so that
+  model files saved by the former ``"riemann"`` builder still load.
 - SSVEP: bands of +/-1 Hz around every stimulation frequency *and its harmonics* (the
   SSVEP response has harmonics, Herrmann 2001; Chen et al. 2015 filter-bank CCA) give
   the filter-bank covariance of Kalunga et al. (Neurocomputing 2016), whose shared
@@ -220,11 +220,6 @@ class FilterBankTangentSpace:
 
 
 # ----------------------------------------------------------------- registry builders
-def build_riemann(paradigm, sfreq: float, n_channels: int) -> list:
-    """``features.method = "riemann"``: one tangent-space block on the filtered epochs."""
-    return [FilterBankTangentSpace(sfreq=sfreq, bands=None)]
-
-
 def build_filter_bank_riemann(paradigm, sfreq: float, n_channels: int) -> list:
     """``features.method = "filter_bank_riemann"``: one block per band.
 

@@ -21,9 +21,11 @@ moves accuracy by several points, and only the repeated mean says which method i
 
 Ours: the shipped paradigm (``bci/paradigms/*.toml``) through ``bci.pipeline.Pipeline``
 (causal filter, feature steps refitted per fold, numpy model), plus band power + softmax
-as the baseline. Peers (benchmark-only dependencies: MNE, scikit-learn, pyRiemann) get
-epochs cut at the same markers from the same recordings, filtered the way their users
-usually do (MNE's zero-phase FIR, ``mne.filter.filter_data``):
+as the baseline and, for the non-SSVEP sets, tangent space and CSP (8 filters,
+shrinkage 0.01) + softmax when the paradigm does not already ship them. Peers
+(benchmark-only dependencies: MNE, scikit-learn, pyRiemann) get epochs cut at the same
+markers from the same recordings, filtered the way their users usually do (MNE's
+zero-phase FIR, ``mne.filter.filter_data``):
 
 - MNE CSP (4 components) + LDA; pyRiemann covariance (OAS) + tangent space + logistic
   regression; log band power (Welch) + scikit-learn logistic regression;
@@ -125,29 +127,30 @@ def with_features(par: Paradigm, **features) -> Paradigm:
     return Paradigm.from_dict(d, source=par.source)
 
 
-def ensure_registered() -> None:
-    """Register the filter-bank tangent-space methods if the registry does not list them yet."""
-    from bci import feature_steps
-    from bci import filter_bank_tangent_space as fbts
-
-    if "filter_bank_riemann" not in feature_steps.available_methods():
-        feature_steps.register_step(fbts.FilterBankTangentSpace)
-        feature_steps.register_method("riemann", fbts.build_riemann)
-        feature_steps.register_method("filter_bank_riemann", fbts.build_filter_bank_riemann)
-
-
 def our_methods(par: Paradigm, is_ssvep: bool):
-    """``(label, paradigm)``: the shipped default, tangent space, and band power."""
+    """``(label, paradigm)``: the shipped default, then the alternatives not already shipped.
+
+    ``riemann`` is an alias of ``tangent_space`` (same features), so it gets no line of its
+    own. MI also shows CSP (8 filters, shrinkage 0.01) + softmax, the former default.
+    """
     yield f"ours: paradigm ({par.features.method} + {par.model.kind})", par
-    if is_ssvep and par.features.method != "filter_bank_riemann":
+    method = par.features.method
+    if is_ssvep and method != "filter_bank_riemann":
         fb = with_features(par, method="filter_bank_riemann", params={"harmonics": 2})
         yield "ours: filter-bank tangent space + softmax", fb.with_model("softmax")
-    if not is_ssvep and par.features.method != "riemann":
+    if not is_ssvep and method not in ("tangent_space", "riemann"):
         yield (
             "ours: tangent space + softmax",
-            with_features(par, method="riemann").with_model("softmax"),
+            with_features(par, method="tangent_space", params={}).with_model("softmax"),
         )
-    if par.features.method != "bandpower":
+    if not is_ssvep and not (
+        method == "csp" and par.features.csp_components == 8 and par.features.csp_reg == 0.01
+    ):
+        yield (
+            "ours: CSP-8 (shrinkage 0.01) + softmax",
+            with_features(par, method="csp", csp_components=8, csp_reg=0.01).with_model("softmax"),
+        )
+    if method != "bandpower":
         yield (
             "ours: bandpower + softmax",
             with_features(par, method="bandpower").with_model("softmax"),
@@ -233,7 +236,6 @@ def main(argv=None) -> int:
         print(f"shared data not found at {DATA}; set BCI_SHARED_DATA")
         return 2
     only = set(args.only.split(","))
-    ensure_registered()
     # results[dataset][method] -> list over (unit, seed) of (acc, fit_s)
     results: dict[str, dict[str, list]] = {}
     thresholds: dict[str, list] = {}

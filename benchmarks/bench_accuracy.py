@@ -302,6 +302,13 @@ def main(argv=None) -> int:
         thr = np.mean(thresholds.get(dataset, [np.nan]))
         print(f"{dataset:28s} {'(p<0.05 threshold, per unit)':48s} {thr:6.3f}  units={n_units}")
         if dataset in TARGETS:
+            # The target is judged on the shipped paradigm: an alternative line may have been
+            # chosen on this very data, so it is named but does not meet the target.
+            shipped = next(
+                (np.mean(np.asarray(v)[:, 0]), k)
+                for k, v in methods.items()
+                if k.startswith("ours: paradigm")
+            )
             best = max(
                 (np.mean(np.asarray(v)[:, 0]), k)
                 for k, v in methods.items()
@@ -312,10 +319,11 @@ def main(argv=None) -> int:
                 for k, v in methods.items()
                 if k.startswith("peer")
             )
-            verdict = "met" if best[0] >= TARGETS[dataset] else "NOT met"
+            verdict = "met" if shipped[0] >= TARGETS[dataset] else "NOT met"
             print(
-                f"{'':28s} target {TARGETS[dataset]:.2f}: {verdict} by {best[1]} ({best[0]:.3f}); "
-                f"ours / best peer = {best[0] / peer[0]:.3f}"
+                f"{'':28s} target {TARGETS[dataset]:.2f}: {verdict} by the shipped paradigm "
+                f"({shipped[0]:.3f}); best of ours: {best[1].removeprefix('ours: ')} ({best[0]:.3f}); "
+                f"shipped / best peer = {shipped[0] / peer[0]:.3f}"
             )
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
     return 0

@@ -211,6 +211,8 @@ def test_restart_with_a_new_source_id(unique_name, tmp_path, pipeline_and_signal
     rig.run(15)
     before = rig.tap.last
     first_stop = rig.sender.k - 1
+    # Let the recorder receive the last chunk first (see the next test on the race at death).
+    assert wait_for_file(rig.recorder.path, unique_name, first_stop)
     rig.sender.close()  # the amplifier software dies...
     assert poll(lambda: "lost" in rig.kinds(), 15.0, rig.step), rig.kinds()
     # ...and comes back with a new source id, continuing the counter.
@@ -282,6 +284,7 @@ def test_a_stream_that_comes_back_changed_is_refused_in_words(
     rig = Rig(unique_name, rec, pipeline, tmp_path / "changed.xdf", stall_seconds=0.5)
     rig.run(10)
     first_stop = rig.sender.k - 1
+    assert wait_for_file(rig.recorder.path, unique_name, first_stop)
     rig.sender.close()
     assert poll(lambda: "lost" in rig.kinds(), 15.0, rig.step), rig.kinds()
     n_probs = len(rig.prob_times)

@@ -17,10 +17,14 @@ Fold = tuple[np.ndarray, np.ndarray]
 
 
 def stratified_folds(y: Sequence | np.ndarray, n_folds: int, seed: int | None = 42) -> list[Fold]:
-    """Seeded stratified k-fold: each class is shuffled and dealt round-robin to the folds.
+    """Seeded stratified k-fold, assigning epochs exactly as scikit-learn does.
 
-    Every fold receives ``floor`` or ``ceil`` of ``n_class / n_folds`` epochs of each class,
-    and the dealing continues across classes so fold sizes differ by at most one.
+    The fold assignment is that of ``sklearn.model_selection.StratifiedKFold(n_folds,
+    shuffle=True, random_state=seed)``, so an accuracy reported here for a seed is computed
+    on the same folds as a published scikit-learn/MNE/pyRiemann pipeline with that seed.
+    Classes are taken in order of first appearance; the sorted labels are dealt
+    round-robin to decide how many epochs of each class every fold gets (sizes differ by
+    at most one); then each class's fold labels are shuffled.
 
     Raises
     ------
@@ -31,21 +35,27 @@ def stratified_folds(y: Sequence | np.ndarray, n_folds: int, seed: int | None = 
     n_folds = int(n_folds)
     if n_folds < 2:
         raise BCIError(f"cv = {n_folds}: need at least 2 folds")
-    classes, counts = np.unique(labels, return_counts=True)
+    names, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    _, class_rank = np.unique(first_index, return_inverse=True)
+    encoded = class_rank[inverse.reshape(-1)]
+    counts = np.bincount(encoded)
     if counts.size and counts.min() < n_folds:
-        small = classes[np.argmin(counts)]
+        small = names[np.argmin(np.bincount(inverse.reshape(-1)))]
         raise BCIError(
             f"cv = {n_folds} folds but class {small!r} has only {counts.min()} epochs; "
             f"use --cv {max(2, int(counts.min()))} or record more trials"
         )
-    rng = np.random.default_rng(seed)
+    # The legacy generator is what scikit-learn seeds; it makes the folds identical to its.
+    rng = np.random.RandomState(seed)
+    dealt = np.sort(encoded)
+    allocation = np.asarray(
+        [np.bincount(dealt[i::n_folds], minlength=counts.size) for i in range(n_folds)]
+    )
     fold_of = np.empty(labels.size, dtype=np.int64)
-    start = 0
-    for cls in classes:
-        idx = np.flatnonzero(labels == cls)
-        idx = idx[rng.permutation(idx.size)]
-        fold_of[idx] = (start + np.arange(idx.size)) % n_folds
-        start = (start + idx.size) % n_folds
+    for k in range(counts.size):
+        folds_for_class = np.arange(n_folds).repeat(allocation[:, k])
+        rng.shuffle(folds_for_class)
+        fold_of[encoded == k] = folds_for_class
     return _folds_from_assignment(fold_of, n_folds)
 
 

@@ -63,3 +63,22 @@ def test_group_folds_leave_one_group_out_when_few_groups():
         group_folds(["x"] * 5, 5)
     with pytest.raises(BCIError, match="group labels"):
         make_folds(["a", "b"], ["g"], n_folds=2)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 42])
+def test_stratified_folds_are_scikit_learns_folds(seed):
+    # Accuracies must be comparable with peers evaluated on StratifiedKFold(shuffle=True).
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    rng = np.random.default_rng(seed)
+    for y in (
+        rng.choice(["left", "right", "feet"], size=47),
+        np.array(["T2"] * 22 + ["T1"] * 23)[rng.permutation(45)],
+        rng.integers(0, 4, size=101),
+    ):
+        ours = stratified_folds(y, 5, seed)
+        theirs = model_selection.StratifiedKFold(5, shuffle=True, random_state=seed).split(
+            np.zeros(len(y)), y
+        )
+        for (tr, te), (sk_tr, sk_te) in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(te, sk_te)
+            np.testing.assert_array_equal(tr, sk_tr)

@@ -15,7 +15,8 @@ Datasets (``../shared/data``, see its README for licences and citations):
 
 Within each dataset every method is scored on the *same* stratified 5-fold split (by
 default scikit-learn's ``StratifiedKFold(5, shuffle=True, random_state=seed)``, the split
-the issue's peer numbers were measured with; ``--folds bci`` uses ``bci.splits``). With
+the issue's peer numbers were measured with; ``--folds bci`` uses ``bci.splits``, which
+assigns the same folds for the same seed, as a cross-check of ``bci evaluate``). With
 several ``--seeds`` the table reports the mean over seeds: on 45 epochs one fold split
 moves accuracy by several points, and only the repeated mean says which method is better.
 

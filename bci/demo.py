@@ -457,8 +457,9 @@ def run_demo(
         f"{1e3 * report.latency_median:.0f} ms, 95th percentile {1e3 * report.latency_p95:.0f} ms."
     )
     story.say(
-        f"Try it on your own headset: bci calibrate --paradigm P.toml --stream NAME, then "
-        f"bci live --model {result.model_path.name}"
+        "Try it on your own headset: bci calibrate --paradigm P.toml --stream NAME, then "
+        "bci live --model MODEL.bci --stream NAME (this demo's model: "
+        f"{result.model_path})"
     )
     report.seconds = time.monotonic() - t_start
     return report

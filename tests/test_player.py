@@ -153,3 +153,43 @@ def test_realtime_source_is_forwarded(unique_name):
 def test_bad_speed_is_refused():
     with pytest.raises(ValueError, match="speed"):
         Player(ArraySource(counter_recording(0.1)), name="never-published", speed=-1)
+
+
+def first_seconds(rec: Recording, seconds: float) -> Recording:
+    """The first ``seconds`` of a recording, with the markers that fall inside."""
+    n = int(seconds * rec.sfreq)
+    keep = rec.marker_samples < n
+    return Recording(
+        rec.data[:, :n],
+        rec.info,
+        marker_samples=rec.marker_samples[keep],
+        marker_labels=[m for m, k in zip(rec.marker_labels, keep, strict=True) if k],
+    )
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "eegbci/MNE-eegbci-data/files/eegmmidb/1.0.0/S001/S001R04.edf",
+        "bci4als/11/EEG.xdf",
+    ],
+    ids=["eegbci-edf", "bci4als-xdf"],
+)
+def test_real_recordings_replay_equal_to_the_file(shared_data, unique_name, relative):
+    from acquisition.file_source import load_recording
+
+    rec = first_seconds(load_recording(shared_data / relative), 20.0)
+    assert rec.marker_samples.size >= 2  # the comparison below must cover markers
+    player = Player(ArraySource(rec), name=unique_name, speed=20)
+    with LSLSource(name=unique_name, marker_name=f"{unique_name}-markers") as src:
+        assert src.info.ch_names == rec.info.ch_names
+        player.start()
+        data, ts, m_ts, labels = read_all(src, rec.n_samples, timeout=30.0)
+    player.close()
+    assert player.error is None
+    assert data.shape == rec.data.shape
+    # float32 on the wire: equal to 1e-6 relative (these EEG rows carry DC offsets).
+    np.testing.assert_allclose(data, rec.data, rtol=1e-6, atol=1e-12)
+    assert labels == rec.marker_labels
+    for stamp, sample in zip(m_ts, rec.marker_samples, strict=True):
+        assert abs(int(np.argmin(np.abs(ts - stamp))) - sample) <= 1

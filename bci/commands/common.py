@@ -7,6 +7,8 @@ Not a command itself (it has no ``register``).
 from __future__ import annotations
 
 import argparse
+import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,28 @@ def load_labelled_epochs(
             "[classes] markers against the recordings)"
         )
     return paradigm, recordings, pipe, E, y, info
+
+
+def add_status_every_argument(p: argparse.ArgumentParser) -> None:
+    """Add ``--status-every S`` (seconds between status lines of a long-running command)."""
+    p.add_argument(
+        "--status-every",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds between status lines (default 2)",
+    )
+
+
+def stop_on_sigterm() -> Callable[[], bool]:
+    """Make SIGTERM end a command's loop cleanly; return a function telling whether it came.
+
+    A recording or a stream stopped by a service manager must close its files as on Ctrl-C.
+    """
+    flag = {"stop": False}
+
+    def handler(signum: int, frame: object) -> None:
+        flag["stop"] = True
+
+    signal.signal(signal.SIGTERM, handler)
+    return lambda: flag["stop"]

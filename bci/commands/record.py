@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import time
+
+from bci.commands.common import add_status_every_argument, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,13 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=5.0, help="seconds to wait for the streams (default 5)"
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    p.add_argument(
-        "--status-every",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="seconds between status lines (default 2)",
-    )
+    add_status_every_argument(p)
     p.set_defaults(func=run)
 
 
@@ -58,12 +53,7 @@ def run(args: argparse.Namespace) -> int:
             streams.append(default)
     elif args.markers.lower() != "none":
         streams.append(args.markers)
-    stopping = {"flag": False}
-
-    def on_term(signum: int, frame: object) -> None:
-        stopping["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_term)
+    stopped = stop_on_sigterm()
     recorder = Recorder(args.out, streams=streams, timeout=args.timeout, overwrite=args.overwrite)
     recorder.start()
     out = Path(args.out)
@@ -72,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     next_status = started + args.status_every
     code = 0
     try:
-        while not stopping["flag"]:
+        while not stopped():
             elapsed = time.monotonic() - started
             if args.seconds is not None and elapsed >= args.seconds:
                 break

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from bci.commands.common import add_status_every_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``replay`` subcommand."""
@@ -28,13 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--loop", action="store_true", help="start again at the end of the file")
     p.add_argument("--name", default=None, help="LSL stream name (default: the file name)")
     p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file for the recording")
-    p.add_argument(
-        "--status-every",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="seconds between status lines (default 2)",
-    )
+    add_status_every_argument(p)
     p.set_defaults(func=run)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import time
+
+from bci.commands.common import add_status_every_argument, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,13 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sfreq", type=float, default=250.0, help="sampling rate in Hz (default 250)")
     p.add_argument("--difficulty", type=float, default=0.3, help="0 easy .. 1 chance (default 0.3)")
     p.add_argument("--seed", type=int, default=None, help="random seed (signal and cue order)")
-    p.add_argument(
-        "--status-every",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="seconds between status lines (default 2)",
-    )
+    add_status_every_argument(p)
     p.set_defaults(func=run)
 
 
@@ -59,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         f"{args.name!r}, cues {args.classes} on {player.marker_name!r}; Ctrl-C stops",
         flush=True,
     )
-    stop = _stop_on_sigterm()
+    stop = stop_on_sigterm()
     started = time.monotonic()
     next_status = started + args.status_every
     cues: list[tuple[float, str | None]] = []
@@ -98,14 +93,3 @@ def run(args: argparse.Namespace) -> int:
         f"simulate: done, {player.samples_pushed} samples, {player.markers_pushed} cues", flush=True
     )
     return 0
-
-
-def _stop_on_sigterm():
-    """Make SIGTERM end the loop cleanly; return a function telling whether it came."""
-    flag = {"stop": False}
-
-    def handler(signum: int, frame: object) -> None:
-        flag["stop"] = True
-
-    signal.signal(signal.SIGTERM, handler)
-    return lambda: flag["stop"]

@@ -10,6 +10,10 @@ from .errors import NoProbabilityError
 from .estimator import Estimator
 from .validation import check_positive
 
+#: Below this training error rate in the previous epoch, samples are scored in blocks
+#: (see ``Perceptron._scan_blocks``); above it most blocks would end at their first sample.
+_BLOCK_BELOW_ERROR_RATE = 0.1
+
 
 def _with_bias(X: np.ndarray) -> np.ndarray:
     """Append the constant feature 1, so the bias is learned as an ordinary weight."""
@@ -99,33 +103,20 @@ class Perceptron(Estimator):
         c0 = self._c
         # Mistakes are logged as (position, predicted, true); the averaging sums
         # u += c * update are applied in one vectorised pass after the epoch, so the
-        # per-sample loop only does the lecture's update of w.
-        where, wrong, right = [], [], []
-        if self._w.shape[0] == 1:
-            w = self._w[0]
-            for i, (f, positive) in enumerate(zip(rows, (labels == 1).tolist(), strict=True)):
-                if (f @ w >= 0.0) != positive:
-                    if positive:
-                        w += f
-                    else:
-                        w -= f
-                    where.append(i)
-            if where and self.average:
-                pos = np.asarray(where)
+        # scan only does the lecture's update of w.
+        binary = self._w.shape[0] == 1
+        rate = self.loss_curve_[-1] if self.loss_curve_ else None  # last epoch's error rate
+        if rate is None or rate > _BLOCK_BELOW_ERROR_RATE:
+            where, wrong, right = self._scan_sequential(rows, labels, binary)
+        else:
+            block = int(np.clip(2.0 / max(rate, 1e-6), 16, 1024))
+            where, wrong, right = self._scan_blocks(rows, labels, binary, block)
+        if where and self.average:
+            pos = np.asarray(where)
+            if binary:
                 signs = np.where(labels[pos] == 1, 1.0, -1.0) * (c0 + pos)
                 self._u[0] += signs @ rows[pos]
-        else:
-            W = self._w
-            for i, (f, y_star) in enumerate(zip(rows, labels.tolist(), strict=True)):
-                y_hat = int((W @ f).argmax())
-                if y_hat != y_star:
-                    W[y_hat] -= f
-                    W[y_star] += f
-                    where.append(i)
-                    wrong.append(y_hat)
-                    right.append(y_star)
-            if where and self.average:
-                pos = np.asarray(where)
+            else:
                 cf = rows[pos] * (c0 + pos)[:, None].astype(rows.dtype)
                 np.add.at(self._u, np.asarray(wrong), -cf)
                 np.add.at(self._u, np.asarray(right), cf)
@@ -136,6 +127,80 @@ class Perceptron(Estimator):
         self.n_iter_ += 1
         self._publish()
         return mistakes
+
+    def _scan_sequential(
+        self, rows: np.ndarray, labels: np.ndarray, binary: bool
+    ) -> tuple[list[int], list[int], list[int]]:
+        """Visit the samples one by one: predict, and on a mistake update ``w``."""
+        where: list[int] = []
+        wrong: list[int] = []
+        right: list[int] = []
+        if binary:
+            w = self._w[0]
+            for i, (f, positive) in enumerate(zip(rows, (labels == 1).tolist(), strict=True)):
+                if (f @ w >= 0.0) != positive:
+                    if positive:
+                        w += f
+                    else:
+                        w -= f
+                    where.append(i)
+            return where, wrong, right
+        W = self._w
+        for i, (f, y_star) in enumerate(zip(rows, labels.tolist(), strict=True)):
+            y_hat = int((W @ f).argmax())
+            if y_hat != y_star:
+                W[y_hat] -= f
+                W[y_star] += f
+                where.append(i)
+                wrong.append(y_hat)
+                right.append(y_star)
+        return where, wrong, right
+
+    def _scan_blocks(
+        self, rows: np.ndarray, labels: np.ndarray, binary: bool, block: int
+    ) -> tuple[list[int], list[int], list[int]]:
+        """The same visit, scoring ``block`` samples at once with the current weights.
+
+        Until the first mistake in a block the weights do not change, so those samples'
+        predictions are exactly the sequential ones; after the update at that mistake the
+        scan restarts at the next sample. With few mistakes (late epochs, separable data)
+        this replaces most per-sample steps by one matrix product per block.
+        """
+        where: list[int] = []
+        wrong: list[int] = []
+        right: list[int] = []
+        n = rows.shape[0]
+        positive = labels == 1
+        i = 0
+        while i < n:
+            blk = rows[i : i + block]
+            if binary:
+                w = self._w[0]
+                bad = np.flatnonzero((blk @ w >= 0.0) != positive[i : i + block])
+                if bad.size == 0:
+                    i += blk.shape[0]
+                    continue
+                j = i + int(bad[0])
+                if positive[j]:
+                    w += rows[j]
+                else:
+                    w -= rows[j]
+            else:
+                W = self._w
+                pred = (blk @ W.T).argmax(axis=1)
+                bad = np.flatnonzero(pred != labels[i : i + block])
+                if bad.size == 0:
+                    i += blk.shape[0]
+                    continue
+                j = i + int(bad[0])
+                y_hat, y_star = int(pred[bad[0]]), int(labels[j])
+                W[y_hat] -= rows[j]
+                W[y_star] += rows[j]
+                wrong.append(y_hat)
+                right.append(y_star)
+            where.append(j)
+            i = j + 1
+        return where, wrong, right
 
     def _publish(self) -> None:
         """Expose the weights used for prediction as ``coef_`` / ``intercept_``."""

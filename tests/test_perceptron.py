@@ -101,3 +101,25 @@ def test_predict_proba_is_not_defined() -> None:
 def test_invalid_max_iter() -> None:
     with pytest.raises(ModelError, match="max_iter"):
         Perceptron(max_iter=0).fit(np.eye(2), [0, 1])
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("average", [False, True])
+def test_block_scan_makes_exactly_the_sequential_updates(monkeypatch, n_classes, average):
+    # Scoring samples in blocks is an optimisation of the same visit: every mistake, and so
+    # every weight, must be the one-sample-at-a-time perceptron's.
+    from models import perceptron as module
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(0, 1.0, (n_classes, 12))
+    y = rng.integers(0, n_classes, 600)
+    X = centres[y] + rng.normal(0, 1.0, (600, 12))  # overlapping: mistakes in every epoch
+    fits = {}
+    for label, threshold in (("sequential", -1.0), ("blocks", 1.0)):
+        monkeypatch.setattr(module, "_BLOCK_BELOW_ERROR_RATE", threshold)
+        fits[label] = Perceptron(max_iter=10, average=average, random_state=0).fit(X, y)
+    seq, blk = fits["sequential"], fits["blocks"]
+    assert seq.mistakes_ == blk.mistakes_
+    assert sum(seq.mistakes_[1:]) > 0  # the block scan (epochs 2+) did meet mistakes
+    np.testing.assert_allclose(blk.coef_, seq.coef_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(blk.intercept_, seq.intercept_, rtol=0, atol=1e-9)

@@ -1,11 +1,11 @@
-"""Tests of bci.csp: CSP finds the discriminative source, multiclass shapes, state round trip."""
+"""Tests of bci.features.csp: CSP finds the discriminative source, multiclass shapes, state round trip."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bci.csp import CSP
+from bci.features.csp import CSP
 from bci.errors import BCIError
 
 

@@ -11,7 +11,7 @@ off-diagonals times sqrt(2); Barachant et al., IEEE TBME 59(4), 2012). The bands
 Why these choices generalise:
 
 - ``bands=None``: one block on the epochs as given (the paradigm's causal filter already
-  applied). It equals :class:`bci.tangent_space.TangentSpace` with OAS, which
+  applied). It equals :class:`bci.features.tangent_space.TangentSpace` with OAS, which
   ``features.method = "tangent_space"`` (alias ``"riemann"``) builds; it is kept so that
   model files saved by the former ``"riemann"`` builder still load.
 - SSVEP: bands of +/-1 Hz around every stimulation frequency *and its harmonics* (the
@@ -34,7 +34,7 @@ import numpy as np
 from scipy import signal
 
 from bci.errors import BCIError
-from bci.tangent_space import riemannian_mean
+from bci.features.tangent_space import riemannian_mean
 
 #: Butterworth order of the in-window band filters (applied forward and backward).
 BAND_ORDER = 2

@@ -7,7 +7,7 @@ import pytest
 from bci_synthetic import paradigm
 
 from bci.errors import BCIError
-from bci.filter_bank_tangent_space import (
+from bci.features.filter_bank import (
     FilterBankTangentSpace,
     build_filter_bank_riemann,
     harmonic_bands,

@@ -16,7 +16,7 @@ Why these defaults generalise (none was chosen on a subject's accuracy):
   PhysioNet S001 it cost 0.01-0.04 of 10-seed mean accuracy (benchmarks/bench_accuracy.py).
 - No per-feature rescaling: tangent vectors live in one metric, so the class attribute
   ``standardize = False`` tells the pipeline to centre them only (as pyRiemann's TS + LR,
-  which does not scale them at all, and as :mod:`bci.filter_bank_tangent_space`).
+  which does not scale them at all, and as :mod:`bci.features.filter_bank`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def covariances(epochs: np.ndarray, shrinkage: float | str) -> np.ndarray:
     """
     if shrinkage == OAS:
         # Imported here: that module imports this one at load time.
-        from bci.filter_bank_tangent_space import oas_covariances
+        from bci.features.filter_bank import oas_covariances
 
         return oas_covariances(epochs)
     x = epochs - epochs.mean(axis=-1, keepdims=True)

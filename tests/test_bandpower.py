@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bci.features.bandpower import BandPower
 from bci.errors import BCIError
+from bci.features.bandpower import BandPower
 
 SFREQ = 200.0
 

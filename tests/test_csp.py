@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bci.features.csp import CSP
 from bci.errors import BCIError
+from bci.features.csp import CSP
 
 
 def mixed_epochs(seed=0, n=60, n_ch=6, n_times=200):

@@ -34,58 +34,11 @@ import numpy as np
 from scipy import signal
 
 from bci.errors import BCIError
-from bci.features.tangent_space import riemannian_mean
+from bci.features.covariance import oas_covariances
+from bci.features.riemann import invsqrtm, riemannian_mean, tangent_vectors
 
 #: Butterworth order of the in-window band filters (applied forward and backward).
 BAND_ORDER = 2
-
-
-def oas_covariances(epochs: np.ndarray) -> np.ndarray:
-    """Spatial covariances with Oracle Approximating Shrinkage toward ``trace/p * I``.
-
-    Parameters
-    ----------
-    epochs : ndarray, shape (n_epochs, n_channels, n_times)
-
-    Returns
-    -------
-    ndarray, shape (n_epochs, n_channels, n_channels)
-        ``(1 - rho) S + rho mu I`` with ``S`` the (biased) sample covariance, ``mu =
-        trace(S)/p`` and ``rho = min(1, (tr(S^2) + tr(S)^2) / ((n + 1)(tr(S^2) -
-        tr(S)^2 / p)))``: the OAS coefficient of Chen et al. (2010) in the form
-        scikit-learn uses since 1.3 (``sklearn.covariance.oas``), which pyRiemann's
-        ``Covariances("oas")`` calls.
-    """
-    x = np.asarray(epochs, dtype=np.float64)
-    x = x - x.mean(axis=-1, keepdims=True)
-    n, p = x.shape[-1], x.shape[-2]
-    s = np.einsum("ect,edt->ecd", x, x) / n
-    tr = np.trace(s, axis1=1, axis2=2)
-    tr2 = np.einsum("ecd,edc->e", s, s)
-    mu = tr / p
-    num = tr2 + tr**2
-    den = (n + 1.0) * (tr2 - tr**2 / p)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(den > 0, np.minimum(1.0, num / np.where(den > 0, den, 1.0)), 1.0)
-    eye = np.eye(p)[None]
-    out = (1.0 - rho)[:, None, None] * s + (rho * mu)[:, None, None] * eye
-    # A flat (all-zero) channel set would give a zero matrix: keep it positive definite.
-    floor = np.maximum(mu, np.finfo(np.float64).tiny) * 1e-10
-    return out + floor[:, None, None] * eye
-
-
-def _eig_fn(mats: np.ndarray, fn) -> np.ndarray:
-    w, v = np.linalg.eigh(mats)
-    return (v * fn(np.maximum(w, 1e-300))[..., None, :]) @ np.swapaxes(v, -1, -2)
-
-
-def tangent_vectors(covs: np.ndarray, reference_isqrt: np.ndarray) -> np.ndarray:
-    """``upper(logm(P C P))`` with off-diagonal entries times sqrt(2), ``P = M^-1/2``."""
-    logs = _eig_fn(reference_isqrt @ covs @ reference_isqrt, np.log)
-    n = covs.shape[-1]
-    rows, cols = np.triu_indices(n)
-    weights = np.where(rows == cols, 1.0, np.sqrt(2.0))
-    return logs[:, rows, cols] * weights
 
 
 def harmonic_bands(
@@ -167,10 +120,9 @@ class FilterBankTangentSpace:
 
     def fit(self, epochs: np.ndarray, y: np.ndarray | None = None) -> FilterBankTangentSpace:
         """Learn each band's reference point: the Riemannian mean of the training covariances."""
-        refs = [
-            _eig_fn(riemannian_mean(c), lambda w: 1.0 / np.sqrt(w)) for c in self._band_covs(epochs)
-        ]
-        self.reference_isqrt_ = np.stack(refs)
+        self.reference_isqrt_ = np.stack(
+            [invsqrtm(riemannian_mean(c)) for c in self._band_covs(epochs)]
+        )
         return self
 
     def transform(self, epochs: np.ndarray) -> np.ndarray:

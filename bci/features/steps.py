@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from bci.errors import BCIError
 from bci.features.bandpower import BandPower
 from bci.features.csp import CSP
-from bci.errors import BCIError
 from bci.features.filter_bank import FilterBankTangentSpace, build_filter_bank_riemann
 from bci.features.scaler import StandardScaler
 from bci.features.tangent_space import TangentSpace

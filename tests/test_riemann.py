@@ -50,6 +50,24 @@ def test_tangent_vector_of_the_reference_is_zero_and_norm_is_riemann_distance():
     assert np.linalg.norm(t) == pytest.approx(2.0)
 
 
-def test_mean_of_identical_matrices_is_that_matrix():
+def test_mean_of_identical_matrices_is_that_matrix_in_one_iteration():
     spd = _spd(np.random.default_rng(2), 4)
-    np.testing.assert_allclose(riemannian_mean(np.stack([spd, spd, spd])), spd, rtol=1e-10)
+    mean, n_iter = riemannian_mean(np.stack([spd, spd, spd]), return_n_iter=True)
+    np.testing.assert_allclose(mean, spd, rtol=1e-10)
+    assert n_iter == 1
+
+
+def test_mean_zeroes_the_average_tangent_vector_and_matches_pyriemann():
+    rng = np.random.default_rng(3)
+    covs = _spd(rng, 6, 40) * np.exp(rng.normal(0.0, 1.5, 40))[:, None, None]
+    mean, n_iter = riemannian_mean(covs, return_n_iter=True)
+    assert n_iter < 50
+    assert np.abs(tangent_vectors(covs, invsqrtm(mean)).mean(axis=0)).max() < 1e-7
+    pr = pytest.importorskip("pyriemann.utils.mean")
+    np.testing.assert_allclose(mean, pr.mean_riemann(covs), rtol=1e-6)
+
+
+def test_mean_stops_at_the_cap_and_reports_it():
+    covs = _spd(np.random.default_rng(4), 5, 20) * np.logspace(-3, 3, 20)[:, None, None]
+    _, n_iter = riemannian_mean(covs, max_iter=2, tol=0.0, return_n_iter=True)
+    assert n_iter == 2

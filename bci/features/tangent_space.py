@@ -72,13 +72,15 @@ class TangentSpace:
     def __init__(self, *, shrinkage: float | str = OAS) -> None:
         self.shrinkage = _check_shrinkage(shrinkage)
         self.reference_isqrt_: np.ndarray | None = None
+        #: Iterations the Riemannian mean took in the last ``fit`` (None before it).
+        self.n_iter_: int | None = None
 
     def fit(self, epochs: np.ndarray, y: np.ndarray | None = None) -> TangentSpace:
         """Learn the reference point (Riemannian mean) from training epochs."""
         x = np.asarray(epochs, dtype=np.float64)
         if x.ndim != 3:
             raise BCIError(f"tangent space expects (n_epochs, n_channels, n_times), got {x.shape}")
-        mean = riemannian_mean(covariances(x, self.shrinkage))
+        mean, self.n_iter_ = riemannian_mean(covariances(x, self.shrinkage), return_n_iter=True)
         self.reference_isqrt_ = invsqrtm(mean)
         return self
 

@@ -58,6 +58,31 @@ def test_harmonic_bands_from_session_frequencies():
     assert step.bands == ((12.0, 14.0), (25.0, 27.0), (16.0, 18.0), (33.0, 35.0))
 
 
+def test_band_filter_equals_scipy_sosfiltfilt_of_each_band():
+    from scipy import signal
+
+    x = np.random.default_rng(4).standard_normal((3, 5, 256))
+    step = FilterBankTangentSpace(sfreq=128.0, bands=[[8, 12], [12, 20], [20, 30]])
+    ours = step._band_filter(x)
+    for b, band in enumerate(step.bands):
+        sos = signal.butter(2, band, btype="bandpass", fs=128.0, output="sos")
+        np.testing.assert_allclose(ours[b], signal.sosfiltfilt(sos, x, axis=-1), rtol=0, atol=1e-12)
+
+
+def test_batched_bands_equal_one_band_at_a_time_and_fit_reports_iterations():
+    rng = np.random.default_rng(5)
+    E = rng.standard_normal((12, 4, 300))
+    bands = [[8, 12], [12, 20], [20, 30]]
+    step = FilterBankTangentSpace(sfreq=128.0, bands=bands).fit(E)
+    assert len(step.n_iter_) == 3 and all(1 <= k <= 50 for k in step.n_iter_)
+    X = step.transform(E)
+    singles = [FilterBankTangentSpace(sfreq=128.0, bands=[b]).fit(E).transform(E) for b in bands]
+    np.testing.assert_allclose(X, np.concatenate(singles, axis=1), rtol=0, atol=1e-12)
+    # one window at a time (online) equals the batch (offline)
+    online = np.concatenate([step.transform(E[i : i + 1]) for i in range(len(E))])
+    np.testing.assert_allclose(online, X, rtol=0, atol=1e-10)
+
+
 def test_pipeline_online_windows_equal_offline_for_filter_bank_riemann():
     from bci_synthetic import make_recording
 

@@ -84,21 +84,3 @@ def test_pipeline_centres_tangent_vectors_without_rescaling_and_online_equals_of
         pos += k
     assert len(got) == len(offline) > 100
     assert np.max(np.abs(np.asarray(got) - offline)) < 1e-10
-
-
-def test_riemann_is_an_alias_and_old_riemann_model_steps_still_load():
-    from bci_synthetic import paradigm
-
-    from bci.features.filter_bank import FilterBankTangentSpace
-    from bci.features.steps import build_steps, step_from_state
-
-    for method in ("riemann", "tangent_space"):
-        (step,) = build_steps(paradigm(method), 100.0, 4)
-        assert type(step) is TangentSpace and step.shrinkage == "oas"
-    E = np.random.default_rng(4).standard_normal((15, 4, 120))
-    ts = TangentSpace().fit(E)
-    # Model files saved before the alias hold a one-block filter-bank step for "riemann".
-    old = step_from_state(*FilterBankTangentSpace(sfreq=100.0, bands=None).fit(E).to_state())
-    assert isinstance(old, FilterBankTangentSpace)
-    assert np.allclose(old.transform(E), ts.transform(E), atol=1e-10)
-    assert np.array_equal(step_from_state(*ts.to_state()).transform(E), ts.transform(E))

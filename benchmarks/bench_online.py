@@ -19,12 +19,17 @@ CPU time (``time.process_time``) of blocks of calls, sides alternated within eac
 the median block per call reported; BLAS limited to one thread on both sides with
 threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
 ``log(t64 / t8) / log(8)`` of each side. Also: 45 x 64 x 320 covariances, ``np.einsum``
-against the batched matmul the feature code now uses.
+against the batched matmul the feature code now uses; and the Riemannian mean of the
+training step (iterations and CPU time against pyRiemann's ``mean_riemann``) on the OAS
+covariances of PhysioNet EEGBCI S001 run 4 (64 ch, 160 Hz, 2 s from each T0/T1/T2 onset,
+unfiltered; Schalk et al. 2004) when ``../shared/data`` (or ``BCI_SHARED_DATA``) has it,
+and on 45 spread synthetic 64 x 64 matrices.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -36,7 +41,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bci.features.covariance import scatter_matrices
+from bci.features.covariance import oas_covariances, scatter_matrices
+from bci.features.riemann import riemannian_mean
 from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline
 
@@ -144,6 +150,48 @@ def covariance_kernels(repeats: int) -> dict[str, float]:
     )
 
 
+def mean_inputs() -> dict[str, np.ndarray]:
+    """Covariance sets that the Riemannian mean is fitted on (real one if available)."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((45, 64, 70))
+    sets = {"synthetic 45x64x64": a @ a.transpose(0, 2, 1) + 0.01 * np.eye(64)}
+    root = Path(
+        os.environ.get("BCI_SHARED_DATA", Path(__file__).resolve().parents[1] / "../shared/data")
+    )
+    edf = root / "eegbci/MNE-eegbci-data/files/eegmmidb/1.0.0/S001/S001R04.edf"
+    if edf.exists():
+        import mne
+
+        mne.set_log_level("ERROR")
+        raw = mne.io.read_raw_edf(edf, preload=True)
+        events, _ = mne.events_from_annotations(raw)
+        epochs = mne.Epochs(raw, events, tmin=0.0, tmax=2.0, baseline=None, preload=True)
+        covs = oas_covariances(epochs.get_data())
+        sets[f"EEGBCI S001R04 OAS {covs.shape[0]}x64x64"] = covs
+    return sets
+
+
+def riemannian_means(repeats: int) -> dict[str, tuple[int, dict[str, float]]]:
+    from pyriemann.utils.mean import mean_riemann
+
+    out = {}
+    for name, covs in mean_inputs().items():
+        ours, n_iter = riemannian_mean(covs, return_n_iter=True)
+        ref = mean_riemann(covs)
+        # Same fixed point: the timings compare equal results.
+        np.testing.assert_allclose(ours, ref, rtol=1e-8, atol=1e-12 * np.abs(ref).max())
+        times = alternated(
+            {
+                "ours": lambda c=covs: riemannian_mean(c),
+                "pyriemann": lambda c=covs: mean_riemann(c),
+            },
+            max(3, repeats // 2),
+            1,
+        )
+        out[name] = (n_iter, times)
+    return out
+
+
 def exponent(t_small: float, t_large: float, small: int = 8, large: int = 64) -> float:
     return float(np.log(t_large / t_small) / np.log(large / small))
 
@@ -180,6 +228,11 @@ def main(argv: list[str] | None = None) -> None:
             f"45x64x320 covariances: einsum {1e3 * cov['einsum']:.2f} ms, "
             f"matmul {1e3 * cov['matmul']:.2f} ms ({cov['einsum'] / cov['matmul']:.1f}x)"
         )
+        for name, (n_iter, t) in riemannian_means(args.repeats).items():
+            print(
+                f"Riemannian mean, {name}: ours {n_iter} iterations {1e3 * t['ours']:.1f} ms, "
+                f"pyRiemann {1e3 * t['pyriemann']:.1f} ms ({t['ours'] / t['pyriemann']:.2f}x)"
+            )
 
 
 if __name__ == "__main__":

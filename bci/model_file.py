@@ -34,10 +34,10 @@ import numpy as np
 from acquisition.source import SourceInfo
 from bci import __version__
 from bci.errors import BCIError, ModelFileError
-from bci.feature_steps import step_from_state
+from bci.features.scaler import StandardScaler
+from bci.features.steps import step_from_state
 from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline, channel_index_map
-from bci.scaler import StandardScaler
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "bci-model"

@@ -96,7 +96,7 @@ class FilterConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    """Which feature chain (``method``, see :mod:`bci.feature_steps`) and its settings.
+    """Which feature chain (``method``, see :mod:`bci.features.steps`) and its settings.
 
     ``welch_segment`` is the Welch segment in seconds; ``None`` picks
     ``min(1 s, epoch length, online window)``. ``params`` holds extra settings for methods
@@ -587,7 +587,7 @@ def _bands(reader: _Reader, raw: object) -> tuple[tuple[float, float], ...]:
 
 def _check_method(source: str, method: str) -> None:
     # Imported here: the registry imports the feature steps, which never import paradigm.
-    from bci.feature_steps import available_methods
+    from bci.features.steps import available_methods
 
     if method not in available_methods():
         raise ParadigmError(

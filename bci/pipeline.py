@@ -28,10 +28,10 @@ import numpy as np
 from acquisition.recording import Recording
 from bci.epochs import cut_epochs, epoch_samples, find_events
 from bci.errors import BCIError
-from bci.feature_steps import build_steps
+from bci.features.scaler import StandardScaler
+from bci.features.steps import build_steps
 from bci.filters import CausalFilter, design_sos
 from bci.paradigm import Paradigm, normalize_marker
-from bci.scaler import StandardScaler
 from bci.windows import SlidingWindow, sliding_windows, window_ends
 
 

@@ -1,12 +1,12 @@
-"""Tests of bci.bandpower: band power of known sinusoids, shapes, state round trip."""
+"""Tests of bci.features.bandpower: band power of known sinusoids, shapes, state round trip."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bci.bandpower import BandPower
 from bci.errors import BCIError
+from bci.features.bandpower import BandPower
 
 SFREQ = 200.0
 

@@ -1,12 +1,12 @@
-"""Tests of bci.csp: CSP finds the discriminative source, multiclass shapes, state round trip."""
+"""Tests of bci.features.csp: CSP finds the discriminative source, multiclass shapes, state round trip."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bci.csp import CSP
 from bci.errors import BCIError
+from bci.features.csp import CSP
 
 
 def mixed_epochs(seed=0, n=60, n_ch=6, n_times=200):

@@ -1,4 +1,4 @@
-"""Tests of bci.scaler: standardisation learned on training data only."""
+"""Tests of bci.features.scaler: standardisation learned on training data only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bci.errors import BCIError
-from bci.scaler import StandardScaler
+from bci.features.scaler import StandardScaler
 
 
 def test_standardises_with_training_statistics_only():

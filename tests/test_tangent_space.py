@@ -1,4 +1,4 @@
-"""Tests of bci.tangent_space: Riemannian mean, tangent vectors, state round trip."""
+"""Tests of bci.features.tangent_space: the fitted step, its shrinkage, state round trip."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from bci.errors import BCIError
-from bci.tangent_space import TangentSpace, covariances, riemannian_mean
+from bci.features.riemann import riemannian_mean
+from bci.features.tangent_space import TangentSpace, covariances
 
 
 def test_mean_of_identical_matrices_is_that_matrix_and_features_vanish_there():
@@ -37,7 +38,8 @@ def test_scaled_class_moves_along_the_diagonal_and_state_round_trips():
 
 
 def test_default_shrinkage_is_oas_and_matches_the_filter_bank_step_without_bands():
-    from bci.filter_bank_tangent_space import FilterBankTangentSpace, oas_covariances
+    from bci.features.covariance import oas_covariances
+    from bci.features.filter_bank import FilterBankTangentSpace
 
     rng = np.random.default_rng(2)
     E = rng.standard_normal((25, 5, 60))  # few samples per channel: OAS shrinks visibly
@@ -82,21 +84,3 @@ def test_pipeline_centres_tangent_vectors_without_rescaling_and_online_equals_of
         pos += k
     assert len(got) == len(offline) > 100
     assert np.max(np.abs(np.asarray(got) - offline)) < 1e-10
-
-
-def test_riemann_is_an_alias_and_old_riemann_model_steps_still_load():
-    from bci_synthetic import paradigm
-
-    from bci.feature_steps import build_steps, step_from_state
-    from bci.filter_bank_tangent_space import FilterBankTangentSpace
-
-    for method in ("riemann", "tangent_space"):
-        (step,) = build_steps(paradigm(method), 100.0, 4)
-        assert type(step) is TangentSpace and step.shrinkage == "oas"
-    E = np.random.default_rng(4).standard_normal((15, 4, 120))
-    ts = TangentSpace().fit(E)
-    # Model files saved before the alias hold a one-block filter-bank step for "riemann".
-    old = step_from_state(*FilterBankTangentSpace(sfreq=100.0, bands=None).fit(E).to_state())
-    assert isinstance(old, FilterBankTangentSpace)
-    assert np.allclose(old.transform(E), ts.transform(E), atol=1e-10)
-    assert np.array_equal(step_from_state(*ts.to_state()).transform(E), ts.transform(E))

@@ -16,7 +16,7 @@ Why these defaults generalise (none was chosen on a subject's accuracy):
   PhysioNet S001 it cost 0.01-0.04 of 10-seed mean accuracy (benchmarks/bench_accuracy.py).
 - No per-feature rescaling: tangent vectors live in one metric, so the class attribute
   ``standardize = False`` tells the pipeline to centre them only (as pyRiemann's TS + LR,
-  which does not scale them at all, and as :mod:`bci.filter_bank_tangent_space`).
+  which does not scale them at all, and as :mod:`bci.features.filter_bank`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from bci.errors import BCIError
+from bci.features.covariance import oas_covariances, sample_covariances, shrink
+from bci.features.riemann import invsqrtm, riemannian_mean, tangent_vectors
 
 #: ``shrinkage`` value that selects Oracle Approximating Shrinkage.
 OAS = "oas"
@@ -36,37 +38,8 @@ def covariances(epochs: np.ndarray, shrinkage: float | str) -> np.ndarray:
     (Oracle Approximating Shrinkage of the biased one, weight chosen per epoch).
     """
     if shrinkage == OAS:
-        # Imported here: that module imports this one at load time.
-        from bci.filter_bank_tangent_space import oas_covariances
-
         return oas_covariances(epochs)
-    x = epochs - epochs.mean(axis=-1, keepdims=True)
-    covs = np.einsum("ect,edt->ecd", x, x) / max(x.shape[-1] - 1, 1)
-    n = covs.shape[-1]
-    mu = np.trace(covs, axis1=1, axis2=2) / n
-    return (1.0 - shrinkage) * covs + shrinkage * mu[:, None, None] * np.eye(n)[None]
-
-
-def _eig_fn(mats: np.ndarray, fn) -> np.ndarray:
-    w, v = np.linalg.eigh(mats)
-    return (v * fn(w)[..., None, :]) @ np.swapaxes(v, -1, -2)
-
-
-def _floor(w: np.ndarray) -> np.ndarray:
-    return np.maximum(w, 1e-300)
-
-
-def riemannian_mean(covs: np.ndarray, *, max_iter: int = 50, tol: float = 1e-8) -> np.ndarray:
-    """Geometric (affine-invariant) mean of SPD matrices by the usual fixed-point iteration."""
-    mean = covs.mean(axis=0)
-    for _ in range(max_iter):
-        sqrt = _eig_fn(mean, lambda w: np.sqrt(_floor(w)))
-        isqrt = _eig_fn(mean, lambda w: 1.0 / np.sqrt(_floor(w)))
-        t = _eig_fn(isqrt @ covs @ isqrt, lambda w: np.log(_floor(w))).mean(axis=0)
-        mean = sqrt @ _eig_fn(t, np.exp) @ sqrt
-        if np.linalg.norm(t) < tol:
-            break
-    return mean
+    return shrink(sample_covariances(epochs, ddof=1), shrinkage)
 
 
 def _check_shrinkage(shrinkage: object) -> float | str:
@@ -99,14 +72,16 @@ class TangentSpace:
     def __init__(self, *, shrinkage: float | str = OAS) -> None:
         self.shrinkage = _check_shrinkage(shrinkage)
         self.reference_isqrt_: np.ndarray | None = None
+        #: Iterations the Riemannian mean took in the last ``fit`` (None before it).
+        self.n_iter_: int | None = None
 
     def fit(self, epochs: np.ndarray, y: np.ndarray | None = None) -> TangentSpace:
         """Learn the reference point (Riemannian mean) from training epochs."""
         x = np.asarray(epochs, dtype=np.float64)
         if x.ndim != 3:
             raise BCIError(f"tangent space expects (n_epochs, n_channels, n_times), got {x.shape}")
-        mean = riemannian_mean(covariances(x, self.shrinkage))
-        self.reference_isqrt_ = _eig_fn(mean, lambda w: 1.0 / np.sqrt(_floor(w)))
+        mean, self.n_iter_ = riemannian_mean(covariances(x, self.shrinkage), return_n_iter=True)
+        self.reference_isqrt_ = invsqrtm(mean)
         return self
 
     def transform(self, epochs: np.ndarray) -> np.ndarray:
@@ -119,11 +94,7 @@ class TangentSpace:
             raise BCIError(
                 f"tangent space was fitted on {n} channels, got epochs of shape {x.shape}"
             )
-        p = self.reference_isqrt_
-        logs = _eig_fn(p @ covariances(x, self.shrinkage) @ p, lambda w: np.log(_floor(w)))
-        rows, cols = np.triu_indices(n)
-        weights = np.where(rows == cols, 1.0, np.sqrt(2.0))
-        return logs[:, rows, cols] * weights
+        return tangent_vectors(covariances(x, self.shrinkage), self.reference_isqrt_)
 
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """Return ``(meta, arrays)`` with the whitening matrix of the reference point."""

@@ -6,11 +6,7 @@ import numpy as np
 from scipy import linalg
 
 from bci.errors import BCIError
-
-
-def _shrink(cov: np.ndarray, reg: float) -> np.ndarray:
-    n = cov.shape[0]
-    return (1.0 - reg) * cov + reg * (np.trace(cov) / n) * np.eye(n)
+from bci.features.covariance import scatter_matrices, shrink
 
 
 def epoch_covariances(epochs: np.ndarray) -> np.ndarray:
@@ -18,8 +14,7 @@ def epoch_covariances(epochs: np.ndarray) -> np.ndarray:
 
     Normalising by the trace keeps one loud epoch from dominating the class average.
     """
-    x = epochs - epochs.mean(axis=-1, keepdims=True)
-    covs = np.einsum("ect,edt->ecd", x, x)
+    covs = scatter_matrices(epochs)
     traces = np.trace(covs, axis1=1, axis2=2)
     traces = np.where(traces > 0, traces, 1.0)
     return covs / traces[:, None, None]
@@ -79,8 +74,8 @@ class CSP:
         filters = []
         for c in problems:
             rest = np.mean([means[o] for o in classes if o != c], axis=0)
-            a = _shrink(means[c], self.reg)
-            b = a + _shrink(rest, self.reg)
+            a = shrink(means[c], self.reg)
+            b = a + shrink(rest, self.reg)
             try:
                 evals, evecs = linalg.eigh(a, b)
             except (linalg.LinAlgError, ValueError) as exc:
@@ -108,7 +103,7 @@ class CSP:
             raise BCIError(
                 f"CSP was fitted on {self.filters_.shape[1]} channels, got epochs of shape {x.shape}"
             )
-        z = np.einsum("fc,ect->eft", self.filters_, x)
+        z = self.filters_ @ x
         if self.output == "signals":
             return z
         var = z.var(axis=-1)

@@ -1,4 +1,4 @@
-"""Filter-bank tangent space: OAS shrinkage, tangent vectors, bands, state round trip."""
+"""Tests of bci.features.filter_bank: band filters, bands, tangent blocks, state round trip."""
 
 from __future__ import annotations
 
@@ -7,35 +7,12 @@ import pytest
 from bci_synthetic import paradigm
 
 from bci.errors import BCIError
-from bci.filter_bank_tangent_space import (
+from bci.features.filter_bank import (
     FilterBankTangentSpace,
     build_filter_bank_riemann,
     harmonic_bands,
-    oas_covariances,
-    tangent_vectors,
 )
 from bci.paradigm import Paradigm
-
-
-def test_oas_matches_scikit_learn():
-    sk = pytest.importorskip("sklearn.covariance")
-    x = np.random.default_rng(0).standard_normal((3, 6, 40))
-    ours = oas_covariances(x)
-    for e in range(3):
-        ref = sk.OAS(assume_centered=False).fit(x[e].T).covariance_
-        np.testing.assert_allclose(ours[e], ref, rtol=1e-6, atol=1e-9)
-
-
-def test_tangent_vector_of_the_reference_is_zero_and_norm_is_riemann_distance():
-    rng = np.random.default_rng(1)
-    a = rng.standard_normal((4, 4))
-    m = a @ a.T + 4 * np.eye(4)
-    w, v = np.linalg.eigh(m)
-    p = (v / np.sqrt(w)) @ v.T
-    assert np.allclose(tangent_vectors(m[None], p), 0.0, atol=1e-12)
-    c = m * np.e  # log(P C P) = I: distance sqrt(4)
-    t = tangent_vectors(c[None], p)[0]
-    assert np.linalg.norm(t) == pytest.approx(2.0)
 
 
 def test_separates_classes_with_different_spatial_covariance():
@@ -79,3 +56,51 @@ def test_harmonic_bands_from_session_frequencies():
         pytest.skip("features.params not accepted by this paradigm parser")
     (step,) = build_filter_bank_riemann(par, 250.0, 4)
     assert step.bands == ((12.0, 14.0), (25.0, 27.0), (16.0, 18.0), (33.0, 35.0))
+
+
+def test_band_filter_equals_scipy_sosfiltfilt_of_each_band():
+    from scipy import signal
+
+    x = np.random.default_rng(4).standard_normal((3, 5, 256))
+    step = FilterBankTangentSpace(sfreq=128.0, bands=[[8, 12], [12, 20], [20, 30]])
+    ours = step._band_filter(x)
+    for b, band in enumerate(step.bands):
+        sos = signal.butter(2, band, btype="bandpass", fs=128.0, output="sos")
+        np.testing.assert_allclose(ours[b], signal.sosfiltfilt(sos, x, axis=-1), rtol=0, atol=1e-12)
+
+
+def test_batched_bands_equal_one_band_at_a_time_and_fit_reports_iterations():
+    rng = np.random.default_rng(5)
+    E = rng.standard_normal((12, 4, 300))
+    bands = [[8, 12], [12, 20], [20, 30]]
+    step = FilterBankTangentSpace(sfreq=128.0, bands=bands).fit(E)
+    assert len(step.n_iter_) == 3 and all(1 <= k <= 50 for k in step.n_iter_)
+    X = step.transform(E)
+    singles = [FilterBankTangentSpace(sfreq=128.0, bands=[b]).fit(E).transform(E) for b in bands]
+    np.testing.assert_allclose(X, np.concatenate(singles, axis=1), rtol=0, atol=1e-12)
+    # one window at a time (online) equals the batch (offline)
+    online = np.concatenate([step.transform(E[i : i + 1]) for i in range(len(E))])
+    np.testing.assert_allclose(online, X, rtol=0, atol=1e-10)
+
+
+def test_pipeline_online_windows_equal_offline_for_filter_bank_riemann():
+    from bci_synthetic import make_recording
+
+    from bci.pipeline import Pipeline
+
+    rec = make_recording()
+    pipe = Pipeline.for_recording(paradigm("filter_bank_riemann"), rec).fit(rec)
+    (step,) = pipe.steps
+    assert isinstance(step, FilterBankTangentSpace) and step.bands == ((8.0, 13.0), (13.0, 30.0))
+    windows, _ = pipe.windows_from_recording(rec)
+    offline = pipe.features(windows)
+    rng = np.random.default_rng(3)
+    got, pos = [], 0
+    pipe.reset_online()
+    while pos < rec.n_samples:
+        k = int(rng.integers(1, 80))
+        for _, w in pipe.push_windows(rec.data[:, pos : pos + k], rec.times[pos : pos + k]):
+            got.append(pipe.features(w[None])[0])
+        pos += k
+    assert len(got) == len(offline) > 100
+    assert np.max(np.abs(np.asarray(got) - offline)) < 1e-10

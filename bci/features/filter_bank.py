@@ -1,7 +1,7 @@
 """Filter-bank Riemannian tangent-space features, with data-driven (OAS) shrinkage.
 
 For each frequency band, every epoch (or online window) is band-pass filtered *within
-the window* with a zero-phase Butterworth filter (a pure function of the window, so the
+the window* with a zero-phase Butterworth filter (designed once, at construction) (a pure function of the window, so the
 online path computes exactly what training computed), its spatial covariance is shrunk
 toward a scaled identity by the Oracle Approximating Shrinkage of Chen et al. (IEEE TSP
 58(10), 2010; scikit-learn's form), whitened by the training set's Riemannian mean of
@@ -11,7 +11,7 @@ off-diagonals times sqrt(2); Barachant et al., IEEE TBME 59(4), 2012). The bands
 Why these choices generalise:
 
 - ``bands=None``: one block on the epochs as given (the paradigm's causal filter already
-  applied). It equals :class:`bci.tangent_space.TangentSpace` with OAS, which
+  applied). It equals :class:`bci.features.tangent_space.TangentSpace` with OAS, which
   ``features.method = "tangent_space"`` (alias ``"riemann"``) builds; it is kept so that
   model files saved by the former ``"riemann"`` builder still load.
 - SSVEP: bands of +/-1 Hz around every stimulation frequency *and its harmonics* (the
@@ -34,58 +34,11 @@ import numpy as np
 from scipy import signal
 
 from bci.errors import BCIError
-from bci.tangent_space import riemannian_mean
+from bci.features.covariance import oas_covariances
+from bci.features.riemann import invsqrtm, riemannian_mean, tangent_vectors
 
 #: Butterworth order of the in-window band filters (applied forward and backward).
 BAND_ORDER = 2
-
-
-def oas_covariances(epochs: np.ndarray) -> np.ndarray:
-    """Spatial covariances with Oracle Approximating Shrinkage toward ``trace/p * I``.
-
-    Parameters
-    ----------
-    epochs : ndarray, shape (n_epochs, n_channels, n_times)
-
-    Returns
-    -------
-    ndarray, shape (n_epochs, n_channels, n_channels)
-        ``(1 - rho) S + rho mu I`` with ``S`` the (biased) sample covariance, ``mu =
-        trace(S)/p`` and ``rho = min(1, (tr(S^2) + tr(S)^2) / ((n + 1)(tr(S^2) -
-        tr(S)^2 / p)))``: the OAS coefficient of Chen et al. (2010) in the form
-        scikit-learn uses since 1.3 (``sklearn.covariance.oas``), which pyRiemann's
-        ``Covariances("oas")`` calls.
-    """
-    x = np.asarray(epochs, dtype=np.float64)
-    x = x - x.mean(axis=-1, keepdims=True)
-    n, p = x.shape[-1], x.shape[-2]
-    s = np.einsum("ect,edt->ecd", x, x) / n
-    tr = np.trace(s, axis1=1, axis2=2)
-    tr2 = np.einsum("ecd,edc->e", s, s)
-    mu = tr / p
-    num = tr2 + tr**2
-    den = (n + 1.0) * (tr2 - tr**2 / p)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(den > 0, np.minimum(1.0, num / np.where(den > 0, den, 1.0)), 1.0)
-    eye = np.eye(p)[None]
-    out = (1.0 - rho)[:, None, None] * s + (rho * mu)[:, None, None] * eye
-    # A flat (all-zero) channel set would give a zero matrix: keep it positive definite.
-    floor = np.maximum(mu, np.finfo(np.float64).tiny) * 1e-10
-    return out + floor[:, None, None] * eye
-
-
-def _eig_fn(mats: np.ndarray, fn) -> np.ndarray:
-    w, v = np.linalg.eigh(mats)
-    return (v * fn(np.maximum(w, 1e-300))[..., None, :]) @ np.swapaxes(v, -1, -2)
-
-
-def tangent_vectors(covs: np.ndarray, reference_isqrt: np.ndarray) -> np.ndarray:
-    """``upper(logm(P C P))`` with off-diagonal entries times sqrt(2), ``P = M^-1/2``."""
-    logs = _eig_fn(reference_isqrt @ covs @ reference_isqrt, np.log)
-    n = covs.shape[-1]
-    rows, cols = np.triu_indices(n)
-    weights = np.where(rows == cols, 1.0, np.sqrt(2.0))
-    return logs[:, rows, cols] * weights
 
 
 def harmonic_bands(
@@ -139,38 +92,74 @@ class FilterBankTangentSpace:
             if not checked:
                 raise BCIError("filter-bank tangent space: bands is empty; give at least one")
             self.bands = tuple(checked)
-        self._sos = (
-            None
-            if self.bands is None
-            else [
-                signal.butter(BAND_ORDER, b, btype="bandpass", fs=self.sfreq, output="sos")
-                for b in self.bands
-            ]
-        )
+        # Designed once: the sections and the steady-state initial conditions of every
+        # band (what sosfiltfilt would recompute for each band of each window).
+        self._sos: np.ndarray | None = None  # (n_bands, n_sections, 6)
+        self._zi: np.ndarray | None = None  # (n_bands, n_sections, 2)
+        self._padlen = 0
+        if self.bands is not None:
+            sos = np.stack(
+                [
+                    signal.butter(BAND_ORDER, b, btype="bandpass", fs=self.sfreq, output="sos")
+                    for b in self.bands
+                ]
+            )
+            self._sos = sos
+            self._zi = np.stack([signal.sosfilt_zi(s) for s in sos])
+            # sosfiltfilt's default odd padding, 3 * ntaps, the same for every band.
+            n_sections = sos.shape[1]
+            zeros = min(int((sos[0, :, 2] == 0).sum()), int((sos[0, :, 5] == 0).sum()))
+            self._padlen = 3 * (2 * n_sections + 1 - zeros)
         self.reference_isqrt_: np.ndarray | None = None  # (n_bands, n_ch, n_ch)
+        #: Iterations of each band's Riemannian mean in the last ``fit``.
+        self.n_iter_: list[int] | None = None
 
-    def _band_covs(self, epochs: np.ndarray) -> list[np.ndarray]:
+    def _band_filter(self, x: np.ndarray) -> np.ndarray:
+        """Zero-phase band-pass of ``x`` in every band: ``(n_bands, *x.shape)``.
+
+        The same operations as ``scipy.signal.sosfiltfilt(sos, x)`` with its default odd
+        padding, with the padding done once for all bands and the per-band initial
+        conditions taken from construction.
+        """
+        n = self._padlen
+        first, last = x[..., :1], x[..., -1:]
+        ext = np.concatenate(
+            [2 * first - x[..., n:0:-1], x, 2 * last - x[..., -2 : -(n + 2) : -1]], axis=-1
+        )
+        x0 = ext[..., :1]
+        out = np.empty((len(self._sos), *x.shape))
+        for b, (sos, zi) in enumerate(zip(self._sos, self._zi, strict=True)):
+            zi_b = zi.reshape(zi.shape[0], *([1] * (x.ndim - 1)), 2)
+            y, _ = signal.sosfilt(sos, ext, axis=-1, zi=zi_b * x0)
+            y, _ = signal.sosfilt(sos, y[..., ::-1], axis=-1, zi=zi_b * y[..., -1:])
+            out[b] = y[..., ::-1][..., n:-n]
+        return out
+
+    def _band_covs(self, epochs: np.ndarray) -> np.ndarray:
+        """OAS covariances of every band, shape ``(n_blocks, n_epochs, n_ch, n_ch)``."""
         x = np.asarray(epochs, dtype=np.float64)
         if x.ndim != 3:
             raise BCIError(
                 f"filter-bank tangent space expects (n_epochs, n_channels, n_times), got {x.shape}"
             )
         if self._sos is None:
-            return [oas_covariances(x)]
+            return oas_covariances(x)[None]
         min_len = 3 * (2 * BAND_ORDER * 2 + 1)
         if x.shape[-1] <= min_len:
             raise BCIError(
                 f"filter-bank tangent space: windows of {x.shape[-1]} samples are too short "
                 f"to band-pass (need > {min_len}); lengthen the epochs/online window"
             )
-        return [oas_covariances(signal.sosfiltfilt(sos, x, axis=-1)) for sos in self._sos]
+        filtered = self._band_filter(x)
+        n_bands, n_epochs, n_ch = filtered.shape[:3]
+        covs = oas_covariances(filtered.reshape(n_bands * n_epochs, n_ch, -1))
+        return covs.reshape(n_bands, n_epochs, n_ch, n_ch)
 
     def fit(self, epochs: np.ndarray, y: np.ndarray | None = None) -> FilterBankTangentSpace:
         """Learn each band's reference point: the Riemannian mean of the training covariances."""
-        refs = [
-            _eig_fn(riemannian_mean(c), lambda w: 1.0 / np.sqrt(w)) for c in self._band_covs(epochs)
-        ]
-        self.reference_isqrt_ = np.stack(refs)
+        means = [riemannian_mean(c, return_n_iter=True) for c in self._band_covs(epochs)]
+        self.reference_isqrt_ = invsqrtm(np.stack([m for m, _ in means]))
+        self.n_iter_ = [k for _, k in means]
         return self
 
     def transform(self, epochs: np.ndarray) -> np.ndarray:
@@ -178,15 +167,13 @@ class FilterBankTangentSpace:
         if self.reference_isqrt_ is None:
             raise BCIError("filter-bank tangent space used before fit; fit it on training epochs")
         covs = self._band_covs(epochs)
+        n_blocks, n_epochs, n_ch = covs.shape[:3]
         n = self.reference_isqrt_.shape[-1]
-        if covs[0].shape[-1] != n:
-            raise BCIError(
-                f"filter-bank tangent space was fitted on {n} channels, got {covs[0].shape[-1]}"
-            )
-        return np.concatenate(
-            [tangent_vectors(c, p) for c, p in zip(covs, self.reference_isqrt_, strict=True)],
-            axis=1,
-        )
+        if n_ch != n:
+            raise BCIError(f"filter-bank tangent space was fitted on {n} channels, got {n_ch}")
+        # All bands in one batch: whiten each band's covariances by its own reference.
+        vecs = tangent_vectors(covs, self.reference_isqrt_[:, None])
+        return vecs.reshape(n_blocks, n_epochs, -1).transpose(1, 0, 2).reshape(n_epochs, -1)
 
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(meta, arrays)``: rate, bands and the whitening matrix of each band."""

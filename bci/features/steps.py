@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from bci.bandpower import BandPower
-from bci.csp import CSP
 from bci.errors import BCIError
-from bci.filter_bank_tangent_space import FilterBankTangentSpace, build_filter_bank_riemann
-from bci.scaler import StandardScaler
-from bci.tangent_space import TangentSpace
+from bci.features.bandpower import BandPower
+from bci.features.csp import CSP
+from bci.features.filter_bank import FilterBankTangentSpace, build_filter_bank_riemann
+from bci.features.scaler import StandardScaler
+from bci.features.tangent_space import TangentSpace
 
 Builder = Callable[[Any, float, int], list]
 

@@ -1,0 +1,94 @@
+"""Spatial covariances of epochs, and their shrinkage toward a scaled identity.
+
+One estimator serves every feature step: the sample covariance as a batched matrix product
+(``X @ X^T``: BLAS, several times faster than the equivalent ``np.einsum`` at 64 channels),
+and one shrinkage ``(1 - rho) S + rho (tr(S)/p) I`` whose weight ``rho`` is either fixed
+(CSP's ``reg``, the tangent space's numeric ``shrinkage``) or chosen per epoch by Oracle
+Approximating Shrinkage (Chen et al., IEEE TSP 58(10), 2010).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def scatter_matrices(epochs: np.ndarray) -> np.ndarray:
+    """``X X^T`` of every epoch after removing each channel's mean.
+
+    Parameters
+    ----------
+    epochs : ndarray, shape (n_epochs, n_channels, n_times)
+
+    Returns
+    -------
+    ndarray, shape (n_epochs, n_channels, n_channels)
+    """
+    x = np.asarray(epochs, dtype=np.float64)
+    x = x - x.mean(axis=-1, keepdims=True)
+    return x @ x.transpose(0, 2, 1)
+
+
+def sample_covariances(epochs: np.ndarray, *, ddof: int = 0) -> np.ndarray:
+    """Spatial covariance of every epoch: the scatter divided by ``n_times - ddof``.
+
+    ``ddof=0`` gives the biased (maximum-likelihood) estimate OAS expects, ``ddof=1`` the
+    unbiased one.
+    """
+    n_times = np.shape(epochs)[-1]
+    return scatter_matrices(epochs) / max(n_times - ddof, 1)
+
+
+def shrink(covs: np.ndarray, rho: float | np.ndarray) -> np.ndarray:
+    """``(1 - rho) S + rho mu I`` with ``mu = trace(S) / p``, for one or a stack of matrices.
+
+    ``rho`` is a number or one weight per matrix (shape ``covs.shape[:-2]``).
+    """
+    p = covs.shape[-1]
+    mu = np.trace(covs, axis1=-2, axis2=-1) / p
+    rho = np.asarray(rho, dtype=np.float64)
+    out = (1.0 - rho)[..., None, None] * covs
+    idx = np.arange(p)
+    out[..., idx, idx] += (rho * mu)[..., None]
+    return out
+
+
+def oas_weights(covs: np.ndarray, n_times: int) -> np.ndarray:
+    """Oracle Approximating Shrinkage weight of each biased sample covariance.
+
+    ``rho = min(1, (tr(S^2) + tr(S)^2) / ((n + 1)(tr(S^2) - tr(S)^2 / p)))``: the form
+    scikit-learn uses since 1.3 (``sklearn.covariance.oas``), which pyRiemann's
+    ``Covariances("oas")`` calls. A zero denominator (a scaled identity, or all zeros)
+    gives ``rho = 1``.
+    """
+    p = covs.shape[-1]
+    tr = np.trace(covs, axis1=-2, axis2=-1)
+    # tr(S S) of a symmetric S is the sum of its squared entries.
+    tr2 = np.square(covs).sum(axis=(-2, -1))
+    num = tr2 + tr**2
+    den = (n_times + 1.0) * (tr2 - tr**2 / p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, np.minimum(1.0, num / np.where(den > 0, den, 1.0)), 1.0)
+
+
+def oas_covariances(epochs: np.ndarray) -> np.ndarray:
+    """Spatial covariances with Oracle Approximating Shrinkage toward ``trace/p * I``.
+
+    Parameters
+    ----------
+    epochs : ndarray, shape (n_epochs, n_channels, n_times)
+
+    Returns
+    -------
+    ndarray, shape (n_epochs, n_channels, n_channels)
+        ``shrink(S, oas_weights(S))`` of the biased sample covariance ``S``, plus
+        ``1e-10 * mu`` on the diagonal so a flat (all-zero) channel set stays positive
+        definite.
+    """
+    covs = sample_covariances(epochs)
+    out = shrink(covs, oas_weights(covs, np.shape(epochs)[-1]))
+    p = covs.shape[-1]
+    mu = np.trace(covs, axis1=-2, axis2=-1) / p
+    floor = np.maximum(mu, np.finfo(np.float64).tiny) * 1e-10
+    idx = np.arange(p)
+    out[..., idx, idx] += floor[..., None]
+    return out

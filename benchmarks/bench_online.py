@@ -1,0 +1,239 @@
+"""Benchmark: one online step (one window -> class probabilities) against pyRiemann.
+
+Run from the project root (the peer shares the BLAS of the same run)::
+
+    .venv/bin/python benchmarks/bench_online.py [--repeats 7]
+
+What one step is: a 2 s window at 250 Hz (500 samples, already band-passed by the causal
+filter) through the fitted chain of :class:`bci.pipeline.Pipeline`
+(``predict_proba_epochs(window[None])``: feature steps, centring, softmax regression):
+
+- ``tangent_space``: OAS covariance, whitening by the training mean, matrix log;
+- ``filter_bank_riemann``: the same in 6 bands (3 SSVEP frequencies x 2 harmonics, +/-1 Hz,
+  the shipped ``ssvep_exo`` bands), each band-passed in the window first.
+
+The peer is pyRiemann ``Covariances("oas") + TangentSpace + LogisticRegression`` (a
+scikit-learn pipeline) on the same window. Both are fitted on the same 60 synthetic
+two-class epochs (class 2 has one source 3x stronger) for 8, 16, 32 and 64 channels.
+CPU time (``time.process_time``) of blocks of calls, sides alternated within each repeat,
+the median block per call reported; BLAS limited to one thread on both sides with
+threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
+``log(t64 / t8) / log(8)`` of each side. Also: 45 x 64 x 320 covariances, ``np.einsum``
+against the batched matmul the feature code now uses; and the Riemannian mean of the
+training step (iterations and CPU time against pyRiemann's ``mean_riemann``) on the OAS
+covariances of PhysioNet EEGBCI S001 run 4 (64 ch, 160 Hz, 2 s from each T0/T1/T2 onset,
+unfiltered; Schalk et al. 2004) when ``../shared/data`` (or ``BCI_SHARED_DATA``) has it,
+and on 45 spread synthetic 64 x 64 matrices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bci.features.covariance import oas_covariances, scatter_matrices
+from bci.features.riemann import riemannian_mean
+from bci.paradigm import Paradigm
+from bci.pipeline import Pipeline
+
+SFREQ = 250.0
+WINDOW = 500  # 2 s at 250 Hz
+CHANNELS = (8, 16, 32, 64)
+N_TRAIN = 60
+SSVEP_BANDS = [[12, 14], [16, 18], [20, 22], [25, 27], [33, 35], [41, 43]]
+
+
+def paradigm(method: str) -> Paradigm:
+    """A two-class paradigm with a 2 s online window; the feature method under test."""
+    return Paradigm.from_dict(
+        {
+            "classes": {"a": "a", "b": "b"},
+            "epochs": {"tmin": 0.0, "tmax": WINDOW / SFREQ},
+            "filter": {"l_freq": 7.0, "h_freq": 45.0},
+            "features": {"method": method, "bands": SSVEP_BANDS},
+            "model": {"kind": "softmax"},
+            "online": {"window": WINDOW / SFREQ, "step": 0.1},
+        }
+    )
+
+
+def make_epochs(n_channels: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded epochs (volts) of two classes that differ in one source's power."""
+    rng = np.random.default_rng(seed)
+    mix = rng.standard_normal((n_channels, n_channels))
+    y = np.repeat(["a", "b"], N_TRAIN // 2)
+    src = rng.standard_normal((N_TRAIN, n_channels, WINDOW))
+    src[y == "b", 0] *= 3.0
+    return 1e-5 * (mix @ src), y
+
+
+def block_seconds(fn, n_calls: int) -> float:
+    """CPU seconds per call of ``fn`` over one block of ``n_calls``."""
+    t = time.process_time()
+    for _ in range(n_calls):
+        fn()
+    return (time.process_time() - t) / n_calls
+
+
+def alternated(sides: dict, repeats: int, n_calls: int) -> dict[str, float]:
+    """Median per-call CPU time of each side, the sides alternated within every repeat."""
+    times: dict[str, list[float]] = {k: [] for k in sides}
+    for fn in sides.values():  # warm up (first-call allocations, imports)
+        fn()
+    for r in range(repeats):
+        order = list(sides) if r % 2 == 0 else list(sides)[::-1]
+        for k in order:
+            times[k].append(block_seconds(sides[k], n_calls))
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def peer_pipeline():
+    from pyriemann.estimation import Covariances
+    from pyriemann.tangentspace import TangentSpace
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(Covariances("oas"), TangentSpace(), LogisticRegression(max_iter=1000))
+
+
+def online_step(repeats: int, n_calls: int) -> dict[int, dict[str, float]]:
+    results = {}
+    for n_ch in CHANNELS:
+        E, y = make_epochs(n_ch)
+        names = [f"ch{i}" for i in range(n_ch)]
+        ts = Pipeline(paradigm("tangent_space"), names, SFREQ).fit_epochs(E, y)
+        fb = Pipeline(paradigm("filter_bank_riemann"), names, SFREQ).fit_epochs(E, y)
+        peer = peer_pipeline().fit(E, y)
+        window = make_epochs(n_ch, seed=1)[0][:1]
+        p_ts, p_peer = ts.predict_proba_epochs(window), peer.predict_proba(window)
+        # Same method, same data: the two tangent-space chains must agree on the class.
+        assert np.argmax(p_ts) == np.argmax(p_peer), (p_ts, p_peer)
+        results[n_ch] = alternated(
+            {
+                "tangent_space": lambda ts=ts, w=window: ts.predict_proba_epochs(w),
+                "filter_bank": lambda fb=fb, w=window: fb.predict_proba_epochs(w),
+                "pyriemann": lambda peer=peer, w=window: peer.predict_proba(w),
+            },
+            repeats,
+            n_calls,
+        )
+    return results
+
+
+def covariance_kernels(repeats: int) -> dict[str, float]:
+    x = np.random.default_rng(2).standard_normal((45, 64, 320))
+    xc = x - x.mean(axis=-1, keepdims=True)
+    np.testing.assert_allclose(
+        np.einsum("ect,edt->ecd", xc, xc), scatter_matrices(x), rtol=1e-10, atol=1e-10
+    )
+    return alternated(
+        {
+            "einsum": lambda: np.einsum(
+                "ect,edt->ecd",
+                x - x.mean(axis=-1, keepdims=True),
+                x - x.mean(axis=-1, keepdims=True),
+            ),
+            "matmul": lambda: scatter_matrices(x),
+        },
+        repeats,
+        3,
+    )
+
+
+def mean_inputs() -> dict[str, np.ndarray]:
+    """Covariance sets that the Riemannian mean is fitted on (real one if available)."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((45, 64, 70))
+    sets = {"synthetic 45x64x64": a @ a.transpose(0, 2, 1) + 0.01 * np.eye(64)}
+    root = Path(
+        os.environ.get("BCI_SHARED_DATA", Path(__file__).resolve().parents[1] / "../shared/data")
+    )
+    edf = root / "eegbci/MNE-eegbci-data/files/eegmmidb/1.0.0/S001/S001R04.edf"
+    if edf.exists():
+        import mne
+
+        mne.set_log_level("ERROR")
+        raw = mne.io.read_raw_edf(edf, preload=True)
+        events, _ = mne.events_from_annotations(raw)
+        epochs = mne.Epochs(raw, events, tmin=0.0, tmax=2.0, baseline=None, preload=True)
+        covs = oas_covariances(epochs.get_data())
+        sets[f"EEGBCI S001R04 OAS {covs.shape[0]}x64x64"] = covs
+    return sets
+
+
+def riemannian_means(repeats: int) -> dict[str, tuple[int, dict[str, float]]]:
+    from pyriemann.utils.mean import mean_riemann
+
+    out = {}
+    for name, covs in mean_inputs().items():
+        ours, n_iter = riemannian_mean(covs, return_n_iter=True)
+        ref = mean_riemann(covs)
+        # Same fixed point: the timings compare equal results.
+        np.testing.assert_allclose(ours, ref, rtol=1e-8, atol=1e-12 * np.abs(ref).max())
+        times = alternated(
+            {
+                "ours": lambda c=covs: riemannian_mean(c),
+                "pyriemann": lambda c=covs: mean_riemann(c),
+            },
+            max(3, repeats // 2),
+            1,
+        )
+        out[name] = (n_iter, times)
+    return out
+
+
+def exponent(t_small: float, t_large: float, small: int = 8, large: int = 64) -> float:
+    return float(np.log(t_large / t_small) / np.log(large / small))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="alternated repeats per shape")
+    parser.add_argument("--calls", type=int, default=20, help="calls per timed block")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    with threadpool_limits(limits=1):
+        blas = ", ".join(
+            f"{i['internal_api']} {i.get('version')} x{i['num_threads']}" for i in threadpool_info()
+        )
+        print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}")
+        print(f"one online step, {SFREQ:g} Hz, {WINDOW}-sample window, CPU ms per window")
+        res = online_step(args.repeats, args.calls)
+        print(
+            f"{'channels':>8} {'ours TS':>9} {'ours FB':>9} {'pyRiemann':>10} {'TS/peer':>8} {'FB/peer':>8}"
+        )
+        for n_ch, r in res.items():
+            print(
+                f"{n_ch:>8} {1e3 * r['tangent_space']:>9.3f} {1e3 * r['filter_bank']:>9.3f} "
+                f"{1e3 * r['pyriemann']:>10.3f} {r['tangent_space'] / r['pyriemann']:>8.2f} "
+                f"{r['filter_bank'] / r['pyriemann']:>8.2f}"
+            )
+        lo, hi = res[CHANNELS[0]], res[CHANNELS[-1]]
+        print(
+            "growth exponent 8->64 ch: "
+            + ", ".join(f"{k} {exponent(lo[k], hi[k]):.2f}" for k in lo)
+        )
+        cov = covariance_kernels(args.repeats)
+        print(
+            f"45x64x320 covariances: einsum {1e3 * cov['einsum']:.2f} ms, "
+            f"matmul {1e3 * cov['matmul']:.2f} ms ({cov['einsum'] / cov['matmul']:.1f}x)"
+        )
+        for name, (n_iter, t) in riemannian_means(args.repeats).items():
+            print(
+                f"Riemannian mean, {name}: ours {n_iter} iterations {1e3 * t['ours']:.1f} ms, "
+                f"pyRiemann {1e3 * t['pyriemann']:.1f} ms ({t['ours'] / t['pyriemann']:.2f}x)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Tests of bci.features.covariance: sample covariances, shrinkage, OAS against scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bci.features.covariance import (
+    oas_covariances,
+    oas_weights,
+    sample_covariances,
+    scatter_matrices,
+    shrink,
+)
+
+
+def test_sample_covariances_equal_numpy_cov_of_each_epoch():
+    x = np.random.default_rng(0).standard_normal((4, 5, 50)) + 3.0
+    for ddof in (0, 1):
+        ours = sample_covariances(x, ddof=ddof)
+        for e in range(4):
+            np.testing.assert_allclose(ours[e], np.cov(x[e], ddof=ddof), rtol=1e-12)
+    np.testing.assert_allclose(scatter_matrices(x), sample_covariances(x) * 50, rtol=1e-12)
+
+
+def test_shrink_keeps_the_trace_and_moves_toward_the_scaled_identity():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((3, 4, 4))
+    covs = a @ a.transpose(0, 2, 1)
+    mu = np.trace(covs, axis1=1, axis2=2) / 4
+    np.testing.assert_allclose(shrink(covs, 0.0), covs)
+    np.testing.assert_allclose(shrink(covs, 1.0), mu[:, None, None] * np.eye(4))
+    half = shrink(covs, np.array([0.5, 0.5, 0.5]))
+    np.testing.assert_allclose(half, 0.5 * covs + 0.5 * mu[:, None, None] * np.eye(4))
+    np.testing.assert_allclose(np.trace(shrink(covs[0], 0.3)), np.trace(covs[0]))
+
+
+def test_oas_matches_scikit_learn():
+    sk = pytest.importorskip("sklearn.covariance")
+    x = np.random.default_rng(0).standard_normal((3, 6, 40))
+    ours = oas_covariances(x)
+    for e in range(3):
+        ref = sk.OAS(assume_centered=False).fit(x[e].T).covariance_
+        np.testing.assert_allclose(ours[e], ref, rtol=1e-6, atol=1e-9)
+        shrinkage = sk.OAS(assume_centered=False).fit(x[e].T).shrinkage_
+        assert oas_weights(sample_covariances(x[e : e + 1]), 40)[0] == pytest.approx(shrinkage)
+
+
+def test_oas_of_a_flat_epoch_is_positive_definite_not_zero():
+    covs = oas_covariances(np.zeros((1, 3, 20)))
+    assert np.all(np.linalg.eigvalsh(covs) > 0)

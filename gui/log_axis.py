@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gui.qt import pg
 
 
 def decade_label(value: float) -> str:
-    """``0.01``, ``1``, ``100`` for 10^-2, 10^0, 10^2; ``1e-05``-style outside 1e-3..1e4."""
+    """``0.01``, ``1``, ``1000`` for 10^-2, 10^0, 10^3; ``1e-05``-style outside 1e-3..1e5."""
     number = 10.0**value
-    if 1e-3 <= number < 1e4:
+    if 1 <= number < 1e5:
+        return f"{number:.0f}"
+    if 1e-3 <= number < 1:
         return f"{number:.3g}"
     return f"{number:.0e}"
 
@@ -28,4 +32,12 @@ class DecadeAxis(pg.AxisItem):
         self.logMode = True
 
     def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [decade_label(v) for v in values]
+        # Over more than a decade, label 1, 2 and 5 times each decade; the other minor
+        # ticks stay as marks (nine labels a decade collide).
+        lo, hi = sorted(self.range)
+        keep = (1, 2, 5) if hi - lo > 1.0 else range(1, 10)
+        out = []
+        for v in values:
+            mantissa = round(10.0 ** (v - np.floor(v + 1e-9)))
+            out.append(decade_label(v) if mantissa in keep else "")
+        return out

@@ -24,10 +24,11 @@ from bci.display_buffers import (
 from bci.signal_quality import FLAT, GOOD, LINE_NOISE, QUALITIES, QUALITY_HELP, channel_quality
 from gui.log_axis import DecadeAxis
 from gui.probability_bars import PaintedPlotWidget
-from gui.qt import QtWidgets, pg
+from gui.qt import QtGui, QtWidgets, pg
 
 MODES = ("scope", "band power", "spectrum")
 DISPLAY_BANDS = ((8.0, 13.0), (13.0, 30.0))
+BAND_COLORS = ("#4c9be8", "#f28e2b")
 #: Time spans offered, in seconds (those whose buffer fits :data:`MAX_BUFFER_VALUES`).
 SPANS = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 #: Channels per page offered; a page never holds more than 32 so every label stays legible.
@@ -119,16 +120,24 @@ class ScopeView(QtWidgets.QWidget):
             curve = pg.PlotCurveItem(pen=pg.mkPen(QUALITY_COLORS[q], width=1), connect="finite")
             self.scope_plot.addItem(curve)
             self._scope_curves[q] = curve
-        self.scope_plot.getAxis("left").setWidth(92)
         self._band_items = []
-        for color in ("#4c9be8", "#f28e2b"):
+        for color in BAND_COLORS:
             item = pg.BarGraphItem(x0=[0.0], y=[0.0], height=0.38, width=[0.0], brush=color)
             self.band_plot.addItem(item)
             self._band_items.append(item)
-        self.band_plot.getAxis("left").setWidth(92)
-        legend = self.band_plot.addLegend(offset=(-10, 5))
-        for j, (lo, hi) in enumerate(DISPLAY_BANDS):
-            legend.addItem(self._band_items[j], f"{lo:g}-{hi:g} Hz")
+        # Wide enough for the longest channel name with the longest quality tag: a tick
+        # label that does not fit is silently not drawn.
+        axis = self.scope_plot.getAxis("left")
+        metrics = QtGui.QFontMetrics(axis.style["tickFont"] or axis.font())
+        longest = max(metrics.horizontalAdvance(f"{c} · {LINE_NOISE}") for c in self.ch_names)
+        for plot in (self.scope_plot, self.band_plot):
+            plot.getAxis("left").setWidth(min(320, longest + 24))
+        # The legend is the title line, so it never covers a bar.
+        keys = [
+            f"<span style='color:{c}'>&#9632; {lo:g}-{hi:g} Hz</span>"
+            for c, (lo, hi) in zip(BAND_COLORS, DISPLAY_BANDS, strict=True)
+        ]
+        self.band_plot.setTitle("&nbsp;&nbsp;&nbsp;".join(keys), size="10pt")
         self._spectrum_curve = pg.PlotCurveItem(pen=pg.mkPen("#9fd3a8", width=1), connect="finite")
         self._spectrum_mean = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=2))
         self.spectrum_plot.addItem(self._spectrum_curve)
@@ -175,6 +184,7 @@ class ScopeView(QtWidgets.QWidget):
             row.addWidget(b)
             return b
 
+        first = row.count()
         row.addWidget(QtWidgets.QLabel("Amplitude"))
         self.smaller_button = button(
             "-", "Smaller traces (more µV between channels)", self.zoom_out
@@ -195,6 +205,7 @@ class ScopeView(QtWidgets.QWidget):
         )
         row.addWidget(self.span_box)
         row.addSpacing(12)
+        paging_from = row.count()
         row.addWidget(QtWidgets.QLabel("Channels"))
         self.previous_button = button("<", "Previous page of channels", self.previous_page)
         self.page_label = QtWidgets.QLabel("")
@@ -210,6 +221,7 @@ class ScopeView(QtWidgets.QWidget):
         )
         row.addWidget(self.page_box)
         row.addSpacing(12)
+        paging_to = row.count()
         self.highpass_box = QtWidgets.QCheckBox("1 Hz high-pass (display only)")
         self.highpass_box.setToolTip(
             "Remove slow drift from the traces; classification is unaffected"
@@ -223,6 +235,10 @@ class ScopeView(QtWidgets.QWidget):
             self.set_paused,
             checkable=True,
         )
+        # Channel pages also serve the band power bars; the rest is for the traces only.
+        widgets = [row.itemAt(i).widget() for i in range(first, row.count())]
+        paging = {row.itemAt(i).widget() for i in range(paging_from, paging_to)}
+        self._trace_only = [w for w in widgets if w is not None and w not in paging]
         row.addStretch(1)
 
     def _make_plot(self, xlabel: str, ylabel: str, *, axis: dict | None = None) -> pg.PlotWidget:
@@ -256,7 +272,9 @@ class ScopeView(QtWidgets.QWidget):
         self.stack.setCurrentIndex(MODES.index(mode))
         self._buttons.button(MODES.index(mode)).setChecked(True)
         # The µV scale and the trace controls mean something only for the traces.
-        self.scope_controls.setVisible(mode == "scope")
+        self.scope_controls.setVisible(mode != "spectrum")
+        for widget in self._trace_only:
+            widget.setVisible(mode == "scope")
         self.scale_label.setVisible(mode == "scope")
         self.quality_legend.setVisible(mode == "scope")
         self._slow_time = 0.0
@@ -361,7 +379,7 @@ class ScopeView(QtWidgets.QWidget):
 
     def refresh(self, *, force: bool = False) -> None:
         """Redraw the current mode (the slow modes at most 4 times per second)."""
-        if self.buffer.count < 2 or (self.paused and not force):
+        if self.buffer.count < 2 or (self.paused and self.mode == "scope" and not force):
             return
         if self.mode == "scope":
             self._refresh_scope(force=force)

@@ -10,6 +10,7 @@ import pytest
 
 from acquisition.simulator import simulate_recording
 from bci.signal_quality import FLAT, GOOD, LINE_NOISE, SATURATED
+from gui.log_axis import decade_label
 from gui.qt import QtCore, QtGui, app, pg
 from gui.scope import QUALITY_COLORS, ScopeView
 
@@ -53,6 +54,17 @@ def ticks(axis: pg.AxisItem, lo: float, hi: float) -> list[tuple[float, str]]:
     return out
 
 
+def drawn_labels(axis: pg.AxisItem) -> list[str]:
+    """The tick texts the axis really paints (pyqtgraph skips those that do not fit)."""
+    image = QtGui.QImage(10, 10, QtGui.QImage.Format.Format_RGB32)
+    painter = QtGui.QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _, _, text in specs[2]]
+
+
 def sine_recording(sfreq: float, seconds: float, amplitude: float, freq: float, n_ch: int = 3):
     t = np.arange(round(seconds * sfreq)) / sfreq
     rng = np.random.default_rng(0)
@@ -84,6 +96,13 @@ def test_spectrum_axis_is_in_uv2_per_hz_on_a_log_axis_with_sane_ticks() -> None:
     assert all("e+2" not in s and "e+1" not in s for _, s in labelled)
     assert "µV²/Hz" in axis.labelString() and "x1e" not in axis.labelString()
     assert axis.autoSIPrefixScale == 1.0
+    assert [decade_label(v) for v in (-3.0, -2.0, 0.0, 3.0, 4.0)] == [
+        "0.001",
+        "0.01",
+        "1",
+        "1000",
+        "10000",
+    ]
     image.save(str(SHOTS / "scope_spectrum_10uV.png"))
 
 
@@ -137,13 +156,14 @@ def test_64_channels_are_paged_with_every_visible_trace_labelled() -> None:
     axis = scope.scope_plot.getAxis("left")
     assert scope.page_count == 4 and scope.visible_channels == tuple(names[:16])
     assert scope.channel_labels == names[:16]
-    assert [t for _, t in axis._tickLevels[0]] == names[:16]  # what the axis paints
+    assert drawn_labels(axis) == names[:16]  # what the axis paints
     assert scope.page_label.text() == "1-16 of 64"
     _, y = scope._scope_curves[GOOD].getData()
     assert np.sum(np.isnan(y)) == 16  # sixteen traces drawn, one per label
     scope.next_button.click()
     render(scope)
     assert scope.channel_labels == names[16:32] and scope.page_label.text() == "17-32 of 64"
+    assert drawn_labels(axis) == names[16:32]
     scope.previous_button.click()
     scope.previous_button.click()  # wraps to the last page
     assert scope.channel_labels == names[48:64]
@@ -207,13 +227,14 @@ def test_scale_text_shows_only_in_scope_mode() -> None:
     scope = shown(ScopeView(["a", "b"], 250.0))
     feed(scope, sine_recording(250.0, 3.0, 10e-6, 10.0, n_ch=2))
     render(scope)
-    assert scope.scale_label.isVisible() and scope.scope_controls.isVisible()
-    for mode in ("band power", "spectrum"):
-        scope.set_mode(mode)
-        app().processEvents()
-        assert not scope.scale_label.isVisible() and not scope.scope_controls.isVisible()
+    assert scope.scale_label.isVisible() and scope.larger_button.isVisible()
+    scope.set_mode("band power")  # the bars are paged too, but have no µV scale
+    assert not scope.scale_label.isVisible() and not scope.larger_button.isVisible()
+    assert scope.next_button.isVisible() and not scope.pause_button.isVisible()
+    scope.set_mode("spectrum")
+    assert not scope.scale_label.isVisible() and not scope.scope_controls.isVisible()
     scope.set_mode("scope")
-    assert scope.scale_label.isVisible()
+    assert scope.scale_label.isVisible() and scope.pause_button.isVisible()
 
 
 def test_flat_saturated_and_mains_channels_are_drawn_in_their_colours() -> None:
@@ -235,6 +256,7 @@ def test_flat_saturated_and_mains_channels_are_drawn_in_their_colours() -> None:
         "clipped · saturated",
         "mains · line noise",
     ]
+    assert drawn_labels(scope.scope_plot.getAxis("left")) == scope.channel_labels
     assert "clipped: saturated" in scope.scope_plot.toolTip()
     plot, vb = scope.scope_plot, scope.scope_plot.getViewBox()
     for name in names:

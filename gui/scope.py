@@ -473,12 +473,14 @@ class ScopeView(QtWidgets.QWidget):
         finite = powers[np.isfinite(powers)]
         if not finite.size:
             return
-        # Bars grow from a decade below the weakest band, on a log axis in µV²/Hz.
-        floor = float(np.floor(finite.min())) - 1.0
+        # Bars grow from a decade below the weakest live band, on a log axis in µV²/Hz; a
+        # dead channel (under 1e-6 µV²/Hz) would otherwise stretch the axis over 30 decades.
+        live = finite[finite > -6.0]
+        floor = float(np.floor((live if live.size else finite).min())) - 1.0
         top = float(np.ceil(finite.max() + 0.05))
         y = -np.arange(len(rows), dtype=float)
         for j, item in enumerate(self._band_items):
-            width = np.nan_to_num(powers[:, j] - floor, nan=0.0)
+            width = np.clip(np.nan_to_num(powers[:, j] - floor, nan=0.0), 0.0, None)
             item.setOpts(x0=np.full(len(rows), floor), y=y + (0.2 - 0.4 * j), width=width)
         self.band_plot.setXRange(floor, top, padding=0)
 
@@ -495,9 +497,11 @@ class ScopeView(QtWidgets.QWidget):
         y[:, :n_f], y[:, n_f] = log_psd, np.nan
         self._spectrum_curve.setData(x.ravel(), y.ravel())
         self._spectrum_mean.setData(freqs, log_psd.mean(axis=0))
-        above_dc = log_psd[:, freqs >= 1.0] if (freqs >= 1.0).any() else log_psd
-        lo = float(np.floor(np.percentile(above_dc, 1)))
-        hi = float(np.ceil(log_psd.max() + 0.1))
+        # From just under the typical channel's weakest bin (a dead channel's floor would
+        # squash the rest) to a little above the strongest, so the top label is not cut.
+        typical = np.median(log_psd[:, freqs >= 1.0] if (freqs >= 1.0).any() else log_psd, axis=0)
+        lo = float(np.floor(typical.min() - 0.3))
+        hi = float(log_psd.max() + 0.3)
         self.spectrum_plot.setYRange(lo, max(hi, lo + 1), padding=0)
         self.spectrum_plot.setXRange(0, freqs[-1], padding=0)
 

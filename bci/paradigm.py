@@ -20,6 +20,7 @@ causal filter, the features, the model, the online window and the calibration ti
     [online]
     window = 2.0
     step = 0.1
+    smoothing = 0.0      # display only: time constant (s) of the probabilities' moving average
 
 Every table and key is optional except ``[classes]``; the defaults are the dataclass
 defaults below. Unknown keys, wrong types and impossible values raise
@@ -122,10 +123,15 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class OnlineConfig:
-    """Sliding window for live classification: its length and hop, in seconds."""
+    """Sliding window for live classification: its length and hop, in seconds.
+
+    ``smoothing`` is the time constant in seconds of an exponential moving average of the
+    probabilities *as displayed* (0: off); the published probabilities stay raw.
+    """
 
     window: float = 2.0
     step: float = 0.1
+    smoothing: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,8 @@ class Paradigm:
             out["features"]["params"] = dict(ft.params)
         out["model"] = {"kind": self.model.kind, **self.model.params}
         out["online"] = {"window": self.online.window, "step": self.online.step}
+        if self.online.smoothing:
+            out["online"]["smoothing"] = self.online.smoothing
         s = self.session
         out["session"] = {
             "kind": s.kind,
@@ -513,8 +521,11 @@ def _parse(d: object, source: str) -> Paradigm:
     on = _Reader(top.table_of("online"), "online", source)
     window = on.number("window", OnlineConfig.window, positive=True)
     step = on.number("step", OnlineConfig.step, positive=True)
+    smoothing = on.number("smoothing", OnlineConfig.smoothing)
+    if not 0 <= smoothing <= 60:
+        raise on.fail("smoothing", "a time constant from 0 (off) to 60 seconds", smoothing)
     on.finish()
-    online = OnlineConfig(window, step)
+    online = OnlineConfig(window, step, smoothing)
     if welch_segment is not None and welch_segment > min(window, tmax - tmin):
         raise ParadigmError(
             f"{source}: features.welch_segment = {welch_segment:g} s is longer than the "

@@ -13,7 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import pylsl
 
+from bci.display_buffers import ExponentialSmoother
 from bci.live_session import TROUBLE_KINDS, LatencyTracker, LiveSession, LiveUpdate
+from bci.paradigm import Paradigm
 from gui.banner import Banner
 from gui.latency_histogram import LatencyHistogram
 from gui.probability_bars import ProbabilityBars
@@ -48,6 +50,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         the simulated person).
     scope_seconds : float
         Width of the scope.
+    smoothing : float or None
+        Time constant (s) of the moving average applied to the probabilities *shown*
+        (bars and history; 0: raw). None: the paradigm's ``online.smoothing``. What the
+        session publishes on LSL is never smoothed.
     """
 
     def __init__(
@@ -58,6 +64,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         fps: float = 60.0,
         on_tick: Callable[[LiveWindow, LiveUpdate], None] | None = None,
         scope_seconds: float = 10.0,
+        smoothing: float | None = None,
     ) -> None:
         app()  # a QApplication must exist before any widget
         super().__init__()
@@ -96,8 +103,13 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.timer = None
             return
         classes = session.classes
+        paradigm = _paradigm_of(session)
+        if smoothing is None:
+            smoothing = paradigm.online.smoothing if paradigm is not None else 0.0
+        self.smoother = ExponentialSmoother(len(classes), smoothing)
+        marker_names = paradigm.marker_to_class if paradigm is not None else None
         self.bars = ProbabilityBars(classes)
-        self.traces = ProbabilityTraces(classes)
+        self.traces = ProbabilityTraces(classes, marker_names=marker_names, smoothing=smoothing)
         self.scope = ScopeView(session.info.ch_names, session.info.sfreq, seconds=scope_seconds)
         top = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         top.addWidget(self.bars)
@@ -147,8 +159,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         if update.timestamps.size and self._scope_pending is None:
             self._scope_pending = float(update.timestamps[-1])
         if update.prob_times.size:
-            self.bars.set_probabilities(update.probabilities[-1])
-            self.traces.add_probabilities(update.prob_times, update.probabilities)
+            shown = self.smoother.update(update.prob_times, update.probabilities)
+            self.bars.set_probabilities(shown[-1])
+            self.traces.add_probabilities(update.prob_times, shown)
             self._pending_screen.append(update.prob_times)
         if update.markers:
             self.traces.add_markers(update.marker_times, update.markers)
@@ -224,6 +237,12 @@ class LiveWindow(QtWidgets.QMainWindow):
                 self._temporary_until = time.monotonic() + 3.0
         if self.banner.showing and time.monotonic() > self._temporary_until:
             self.banner.clear_message()
+
+
+def _paradigm_of(session: LiveSession) -> Paradigm | None:
+    """The paradigm behind the session's pipeline (None for a pipeline without one)."""
+    paradigm = getattr(session.pipeline, "paradigm", None)
+    return paradigm if isinstance(paradigm, Paradigm) else None
 
 
 def run_live_window(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
+import pylsl
 import pytest
 from live_helpers import CLASSES, fitted_pipeline, simulated_replay
 
@@ -13,6 +15,7 @@ from acquisition.array_source import ArraySource
 from acquisition.lsl_source import LSLSource
 from acquisition.player import Player
 from acquisition.simulator import SimulatedHeadset
+from bci.display_buffers import ExponentialSmoother
 from bci.live_session import LiveSession
 from gui.live_window import LiveWindow, open_live_window
 from gui.qt import QtGui, app
@@ -138,3 +141,48 @@ def test_the_window_survives_a_stream_that_dies_and_comes_back(unique_name: str)
         window.session.close()
     assert window.bars.heights.sum() == pytest.approx(1.0)
     assert tuple(window.bars.classes) == CLASSES
+
+
+@pytest.mark.lsl
+def test_smoothing_changes_what_is_shown_but_not_what_is_published(unique_name: str) -> None:
+    pipeline = fitted_pipeline()
+    # The paradigm's [online] smoothing reaches the window (the pipeline carries it).
+    online = dataclasses.replace(pipeline.paradigm.online, smoothing=0.5)
+    pipeline.paradigm = dataclasses.replace(pipeline.paradigm, online=online)
+    session = LiveSession(
+        ArraySource(simulated_replay(12.0), chunk_size=8), pipeline, publish_name=unique_name
+    )
+    found = pylsl.resolve_byprop("name", f"{unique_name}-probabilities", 1, 5.0)
+    assert found, "the probabilities outlet is not visible on LSL"
+    inlet = pylsl.StreamInlet(found[0])
+    inlet.open_stream(5.0)
+    window = LiveWindow(session)
+    assert window.smoother.tau == 0.5
+    window.start()
+    raw_t, raw, received = [], [], []
+
+    def record(w: LiveWindow, update) -> None:
+        raw_t.extend(update.prob_times)
+        raw.extend(update.probabilities)
+        chunk, _ = inlet.pull_chunk(timeout=0.0)
+        received.extend(chunk)
+
+    window.on_tick = record
+    try:
+        assert pump(window, lambda: len(received) >= 40 and len(raw) >= 40, 20.0)
+    finally:
+        window.close()
+        session.close()
+    raw_t, raw = np.array(raw_t), np.array(raw)
+    published = np.array(received, dtype=float)
+    k = len(published)
+    # LSL carries the pipeline's raw probabilities...
+    assert np.allclose(published, raw[:k].astype(np.float32), atol=1e-7)
+    # ...the history and the bars show their moving average.
+    shown_t, shown = window.traces.history.since(-np.inf)
+    expected = ExponentialSmoother(2, 0.5).update(raw_t, raw)
+    assert np.array_equal(shown_t, raw_t[-shown_t.size :])
+    assert np.allclose(shown.T, expected[-shown_t.size :])
+    assert np.max(np.abs(shown.T - raw[-shown_t.size :])) > 0.05
+    assert np.allclose(window.bars.heights, np.clip(expected[-1], 0, 1))
+    assert np.abs(published - expected[:k]).max() > 0.05  # the smoothed values were not sent

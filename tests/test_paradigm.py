@@ -71,6 +71,9 @@ def test_integer_markers_compare_as_strings(tmp_path):
         ("[features]\nbands = 3\n", "features.bands", "array"),
         ('[model]\nkind = "svm"\n', "model.kind", "one of"),
         ("[online]\nwindow = -1\n", "online.window", "> 0"),
+        ("[online]\nsmoothing = -0.5\n", "online.smoothing", "from 0 (off) to 60 seconds"),
+        ("[online]\nsmoothing = 600\n", "online.smoothing", "from 0 (off) to 60 seconds"),
+        ('[online]\nsmoothing = "fast"\n', "online.smoothing", "a number"),
         ('[session]\nkind = "p300"\n', "session.kind", "one of"),
         ("[features]\nlog = 3\n", "features.log", "a string"),
     ],
@@ -163,3 +166,12 @@ def test_builtin_set_and_unknown_name():
     assert builtin_paradigm("ssvep_exo").classes["f13"] == "2"
     with pytest.raises(ParadigmError, match="no built-in paradigm"):
         builtin_paradigm("nope")
+
+
+def test_online_smoothing_defaults_to_off_and_round_trips(tmp_path) -> None:
+    base = '[classes]\nleft = "T1"\nright = "T2"\n'
+    assert load_paradigm(write(tmp_path, base)).online.smoothing == 0.0
+    p = load_paradigm(write(tmp_path, base + "[online]\nsmoothing = 0.5\n"))
+    assert p.online.smoothing == 0.5
+    assert Paradigm.from_dict(p.to_dict()) == p
+    assert "smoothing" not in load_paradigm(write(tmp_path, base)).to_dict()["online"]

@@ -384,16 +384,19 @@ class BrainFlowSource:
         self.layout = board_layout(descr_id, extra)
         BoardShim.disable_board_logger()
         params = self.connection.input_params(file=self.spec.file, master_board=master)
-        self._board = BoardShim(self.spec.board_id, params)
+        board = BoardShim(self.spec.board_id, params)
         try:
-            self._board.prepare_session()
-            self._board.start_stream(_RING_SAMPLES)
+            board.prepare_session()
+            board.start_stream(_RING_SAMPLES)
         except BrainFlowError as exc:
+            error = board_error(exc, self.spec, self.connection)
             try:
-                self._board.release_session()
+                board.release_session()
             except BrainFlowError:
                 pass
-            raise board_error(exc, self.spec, self.connection) from None
+            del board  # not kept alive by the traceback until interpreter shutdown
+            raise error from None
+        self._board = board
         started = pylsl.local_clock()
         lay = self.layout
         label = name or self.spec.name
@@ -615,9 +618,14 @@ def serial_port_problem(port: str) -> str | None:
             group = grp.getgrgid(path.stat().st_gid).gr_name
         except (KeyError, OSError):
             group = "dialout"
+        usual = (
+            ""
+            if group == "dialout"
+            else " (on most Linux systems serial ports belong to 'dialout')"
+        )
         return (
-            f"permission denied on serial port {port} (owned by group {group!r}); add yourself "
-            f"to it: sudo usermod -a -G {group} $USER, then log out and in again"
+            f"permission denied on serial port {port} (owned by group {group!r}{usual}); add "
+            f"yourself to it: sudo usermod -a -G {group} $USER, then log out and in again"
         )
     return None
 

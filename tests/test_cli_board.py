@@ -39,8 +39,20 @@ def resolve(name: str, timeout: float = 15.0) -> pylsl.StreamInfo:
 def test_record_board_writes_every_sample_to_xdf(tmp_path: Path) -> None:
     out = tmp_path / "board.xdf"
     done = subprocess.run(
-        [str(BCI), "record", "--board", "synthetic", "--board-extra", "counter"]
-        + ["--seconds", "4", "--out", str(out), "--status-every", "1"],
+        [
+            str(BCI),
+            "record",
+            "--board",
+            "synthetic",
+            "--board-extra",
+            "counter",
+            "--seconds",
+            "4",
+            "--out",
+            str(out),
+            "--status-every",
+            "1",
+        ],
         capture_output=True,
         text=True,
         timeout=90,
@@ -65,8 +77,20 @@ def test_record_board_writes_every_sample_to_xdf(tmp_path: Path) -> None:
 
 def test_stream_board_is_read_by_pylsl_and_by_lsl_source(unique_name: str) -> None:
     proc = subprocess.Popen(
-        [str(BCI), "stream", "--board", "synthetic", "--name", unique_name]
-        + ["--board-extra", "counter", "--status-every", "0.5", "--seconds", "60"],
+        [
+            str(BCI),
+            "stream",
+            "--board",
+            "synthetic",
+            "--name",
+            unique_name,
+            "--board-extra",
+            "counter",
+            "--status-every",
+            "0.5",
+            "--seconds",
+            "60",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -27,3 +27,7 @@ class RecordingFileError(AcquisitionError):
 
 class BadChunkError(AcquisitionError):
     """A chunk of samples is malformed (wrong shape, non-finite values where refused)."""
+
+
+class BoardError(AcquisitionError):
+    """A BrainFlow board could not be named, opened or read (not found, busy, not permitted)."""

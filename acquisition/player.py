@@ -54,6 +54,12 @@ class Player:
         Wall-clock seconds of data pushed per chunk (latency vs overhead).
     stype : str
         LSL content type of the EEG outlet.
+    manufacturer : str
+        Written to ``desc/acquisition/manufacturer``.
+    keep_timestamps : bool
+        Forward a real-time source's own timestamps unchanged: for a source already on
+        ``pylsl.local_clock()`` (a BrainFlow board), whose stamps say when each sample was
+        received; otherwise they are re-based on the time the player started.
 
     Examples
     --------
@@ -72,6 +78,8 @@ class Player:
         source_id: str | None = None,
         chunk_seconds: float = 0.02,
         stype: str = "EEG",
+        manufacturer: str = "bci",
+        keep_timestamps: bool = False,
     ) -> None:
         speed = float(speed)
         if math.isnan(speed) or speed < 0:
@@ -84,6 +92,7 @@ class Player:
         self.source_id = source_id or f"{name}-{uuid.uuid4().hex[:12]}"
         self.chunk_seconds = float(chunk_seconds)
         self.realtime = bool(getattr(source, "realtime", False))
+        self.keep_timestamps = bool(keep_timestamps)
         info = source.info
         self._eeg_rows = np.array([t == "eeg" for t in info.ch_types])
         self._factors = np.where(self._eeg_rows, 1e6, 1.0)
@@ -97,7 +106,12 @@ class Player:
         )
         extra = {"replay_speed": f"{declared:g}"} if declared != 1.0 else {}
         write_channel_metadata(
-            eeg_info, info.ch_names, info.ch_types, units, extra_acquisition=extra
+            eeg_info,
+            info.ch_names,
+            info.ch_types,
+            units,
+            manufacturer=manufacturer,
+            extra_acquisition=extra,
         )
         marker_info = pylsl.StreamInfo(
             self.marker_name,
@@ -227,7 +241,7 @@ class Player:
         t0 = pylsl.local_clock()
 
         def mapped(t: float | np.ndarray) -> float | np.ndarray:
-            return t0 + (t - first)
+            return t if self.keep_timestamps else t0 + (t - first)
 
         while not self._stop.is_set() and not self.source.ended:
             data, stamps = self.source.pull()

@@ -474,6 +474,55 @@ def simulate_recording(
     )
 
 
+#: Markers that continue the cued task (the calibration's "imagery" / "stimulation" phase).
+CONTINUE_MARKERS = ("imagery", "stimulation")
+
+
+class CueFollower:
+    """Turn the markers of a cue stream into what the simulated person does.
+
+    A marker that names a class (through ``classes``, marker -> class name, e.g. a
+    paradigm's ``[classes]`` table inverted; or, without one, the marker text itself when
+    it is a task the headset simulates) starts that task; :data:`CONTINUE_MARKERS` keep it;
+    any other marker (``fixation``, ``rest``, ``pause``, ``session_end``...) means rest.
+
+    Parameters
+    ----------
+    headset : SimulatedHeadset
+        Whose person follows the cues.
+    classes : mapping of str to str, optional
+        Cue marker -> class name. Default: a marker is its own class name.
+    """
+
+    def __init__(self, headset: SimulatedHeadset, classes: Mapping[str, str] | None = None) -> None:
+        self.headset = headset
+        self.classes = {str(k): str(v) for k, v in (classes or {}).items()}
+        self.doing: str | None = None
+
+    def task_for(self, marker: str) -> str | None:
+        """The class a cue marker names, or None when it names none."""
+        marker = str(marker).strip()
+        if self.classes:
+            return self.classes.get(marker)
+        known = set(MOTOR_TARGETS) | set(self.headset.ssvep_freqs)
+        return marker if marker in known else None
+
+    def follow(self, markers: Sequence[str]) -> None:
+        """Apply markers in their order: start the named task, keep it, or rest."""
+        for marker in markers:
+            task = self.task_for(marker)
+            if task is not None:
+                if task != self.doing:
+                    self.doing = task
+                    self.headset.set_state(task)
+            elif str(marker).strip() in CONTINUE_MARKERS:
+                continue
+            elif self.doing is not None:
+                self.doing = None
+                # "rest" (not None) so the change is marked on the headset's marker stream.
+                self.headset.set_state("rest")
+
+
 def graz_cues(
     classes: Sequence[str],
     trials_per_class: int,

@@ -6,6 +6,7 @@ import argparse
 
 from acquisition.lsl_source import LSLSource
 from bci.calibration_run import CalibrationRun
+from bci.commands.board_options import add_board_arguments, check_board_or_stream
 from bci.demo import display_available
 from bci.errors import BCIError
 
@@ -20,7 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "or SSVEP), send each cue as a string marker on LSL, record EEG and markers to "
             "<out-dir>/<timestamp>.xdf, then train, show the cross-validated accuracy with "
             "chance level and a confusion matrix, save <out-dir>/<timestamp>.bci and offer "
-            "'Go live'."
+            "'Go live'. The cue markers go out on the LSL stream <stream>-calibration (e.g. "
+            "'sim-calibration' for --stream sim): `bci simulate --name sim --follow "
+            "sim-calibration` makes a simulated person follow them, to try the whole path "
+            "without hardware. With --board the board is published on a private LSL stream "
+            "and calibrated the same way."
         ),
     )
     p.add_argument(
@@ -37,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--headless", action="store_true", help="no window: print the cues (for testing)"
     )
+    add_board_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -44,8 +50,23 @@ def run(args: argparse.Namespace) -> int:
     """Run the session, train, and go live on request."""
     from bci.commands.common import resolve_paradigm
 
+    check_board_or_stream(args, "calibrate")
     paradigm = resolve_paradigm(args.paradigm)
     stream = args.stream
+    if args.board:
+        from bci.commands.board_options import open_board, private_stream_name, publish_board
+
+        board = open_board(args)
+        player = publish_board(board, private_stream_name(board.spec.name)).start()
+        stream = player.name
+        try:
+            return _calibrate(args, paradigm, stream)
+        finally:
+            player.close()
+    return _calibrate(args, paradigm, stream)
+
+
+def _calibrate(args: argparse.Namespace, paradigm: object, stream: str | None) -> int:
     if stream is None:
         with LSLSource(stype="EEG", timeout=5.0) as probe:
             stream = probe.info.name

@@ -9,6 +9,7 @@ import time
 from acquisition.errors import AcquisitionError
 from acquisition.file_source import load_recording
 from acquisition.recording import Recording
+from bci.commands.board_options import add_board_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,18 +41,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file for the recording")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_board_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Describe the file or stream named in ``args``; return the exit code."""
-    if args.file is not None and args.stream is not None:
+    given = [
+        f"{what} {value!r}"
+        for what, value in (("FILE", args.file), ("--stream", args.stream), ("--board", args.board))
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise AcquisitionError(f"info: got {' and '.join(given)}; give one of them")
+    if not given:
         raise AcquisitionError(
-            f"info: got both FILE {args.file!r} and --stream {args.stream!r}; give one of them"
+            "info: nothing to describe; give a recording FILE, --stream NAME or --board NAME"
         )
-    if args.file is None and args.stream is None:
-        raise AcquisitionError("info: nothing to describe; give a recording FILE or --stream NAME")
-    if args.file is not None:
+    if args.board is not None:
+        from bci.commands.board_options import open_board
+
+        with open_board(args) as board:
+            summary = describe_source(board, seconds=args.seconds)
+        summary["kind"] = "board"
+    elif args.file is not None:
         rec = load_recording(args.file, events=args.events)
         summary = describe_recording(rec)
     else:
@@ -103,23 +116,31 @@ def describe_stream(
     if markers is None:
         visible = {s.name for s in list_streams(timeout=min(1.0, timeout))}
         markers = f"{name}-markers" if f"{name}-markers" in visible else None
+    with LSLSource(name=name, marker_name=markers, timeout=timeout) as src:
+        summary = describe_source(src, seconds=seconds)
+    summary["marker_stream"] = markers
+    return summary
+
+
+def describe_source(src: object, *, seconds: float = 2.0) -> dict:
+    """Read a live source (LSL stream or board) for ``seconds``; return a JSON-safe summary."""
     counts: dict[str, int] = {}
     n_samples = 0
-    with LSLSource(name=name, marker_name=markers, timeout=timeout) as src:
-        info = src.info
-        deadline = time.monotonic() + max(0.0, float(seconds))
-        while time.monotonic() < deadline:
-            data, _ts = src.pull()
-            n_samples += data.shape[1]
-            _mts, labels = src.pull_markers()
-            for lab in labels:
-                counts[lab] = counts.get(lab, 0) + 1
-            if data.shape[1] == 0:
-                time.sleep(0.01)  # a live stream: wait for the device, not for a test
-        health = getattr(src, "health", None)
-        rate = float(health.effective_rate) if health is not None else None
+    info = src.info
+    deadline = time.monotonic() + max(0.0, float(seconds))
+    while time.monotonic() < deadline:
+        data, _ts = src.pull()
+        n_samples += data.shape[1]
+        _mts, labels = src.pull_markers()
+        for lab in labels:
+            counts[lab] = counts.get(lab, 0) + 1
+        if data.shape[1] == 0:
+            time.sleep(0.01)  # a live stream: wait for the device, not for a test
+    health = getattr(src, "health", None)
+    rate = float(health.effective_rate) if health is not None else None
+    dropped = int(health.dropped_samples) if health is not None else None
     return {
-        "source": name,
+        "source": info.name,
         "kind": "stream",
         "source_id": info.source_id,
         "n_channels": info.n_channels,
@@ -129,7 +150,7 @@ def describe_stream(
         "seconds_read": float(seconds),
         "n_samples": n_samples,
         "effective_rate": rate,
-        "marker_stream": markers,
+        "dropped_samples": dropped,
         "n_markers": sum(counts.values()),
         "markers": counts,
     }

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from acquisition.lsl_source import LSLSource
+from bci.commands.board_options import add_board_arguments, check_board_or_stream
 from bci.demo import display_available
 from bci.live_session import LiveSession
 from bci.model_file import load_model
@@ -48,14 +49,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the stream"
     )
+    add_board_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Open the stream and classify it; 0 on a normal end, 2 when the stream is refused."""
+    check_board_or_stream(args, "live")
     pipeline = load_model(args.model)
-    query = {"name": args.stream} if args.stream else {"stype": "EEG"}
-    source = LSLSource(**query, marker_name=args.markers, timeout=args.timeout)
+    if args.board:
+        from bci.commands.board_options import open_board
+
+        source = open_board(args)
+    else:
+        query = {"name": args.stream} if args.stream else {"stype": "EEG"}
+        source = LSLSource(**query, marker_name=args.markers, timeout=args.timeout)
     publish = args.publish or source.info.name
     headless = args.headless or not display_available()
     if headless:
@@ -102,4 +110,12 @@ def _print_live(session: LiveSession, seconds: float | None) -> int:
                 flush=True,
             )
         time.sleep(0.01)  # pacing: each step handles whatever arrived meanwhile
+    health = session.health
+    if health is not None:
+        print(
+            f"live: {health.samples_received} samples received, {health.dropped_samples} "
+            f"dropped; latency median {1e3 * session.latency.median():.1f} ms, "
+            f"p95 {1e3 * session.latency.p95():.1f} ms",
+            flush=True,
+        )
     return 0

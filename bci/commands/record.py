@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from bci.commands.board_options import add_board_arguments, check_board_or_stream
 from bci.commands.common import add_status_every_argument, stop_on_sigterm
 
 
@@ -16,10 +17,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Record the LSL EEG stream --stream and its marker stream --markers into an XDF "
             "file with LabRecorder. Stops cleanly on Ctrl-C, SIGTERM or after --seconds. "
-            "A killed recorder loses at most the last ~0.5 s."
+            "A killed recorder loses at most the last ~0.5 s. With --board the board is "
+            "published on a private LSL stream and recorded the same way, so the file is the "
+            "one `bci stream --board` + `bci record --stream` would give."
         ),
     )
-    p.add_argument("--stream", default="bci-sim", help="EEG stream name (default bci-sim)")
+    p.add_argument("--stream", default=None, help="EEG stream name (default bci-sim)")
     p.add_argument(
         "--markers",
         default=None,
@@ -32,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     add_status_every_argument(p)
+    add_board_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -44,6 +48,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seconds is not None and not args.seconds > 0:
         raise AcquisitionError(f"record: --seconds must be > 0, got {args.seconds!r}")
+    check_board_or_stream(args, "record")
+    player = None
+    if args.board:
+        # LabRecorder records LSL streams only: publish the board privately and record that,
+        # which writes exactly the XDF a recording of `bci stream --board` gives.
+        from bci.commands.board_options import open_board, private_stream_name, publish_board
+
+        board = open_board(args)
+        player = publish_board(board, private_stream_name(board.spec.name))
+        args.stream, args.markers = player.name, player.marker_name
+    args.stream = args.stream or "bci-sim"
     streams = [args.stream]
     if args.markers is None:
         import pylsl
@@ -56,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     stopped = stop_on_sigterm()
     recorder = Recorder(args.out, streams=streams, timeout=args.timeout, overwrite=args.overwrite)
     recorder.start()
+    if player is not None:
+        # Start reading the board once LabRecorder listens: a new inlet gets no backlog, and
+        # BrainFlow's ring buffer holds the samples of the meantime.
+        player.wait_for_consumers(timeout=args.timeout)
+        player.start()
     out = Path(args.out)
     print(f"record: {', '.join(repr(s) for s in streams)} -> {out}; Ctrl-C stops", flush=True)
     started = time.monotonic()
@@ -74,8 +94,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         code = 0  # Ctrl-C is how a recording is normally ended
     finally:
+        if player is not None:
+            player.stop()  # push what the board still holds before the recorder stops
         print("record: finishing the file (LabRecorder takes up to ~6 s)...", flush=True)
         recorder.stop()
+        if player is not None:
+            player.close()
     size = out.stat().st_size if out.exists() else 0
     print(
         f"record: stopped after {time.monotonic() - started:.1f} s, {out} {size / 1024:.0f} kB",

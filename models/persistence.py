@@ -38,6 +38,12 @@ def estimator_from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray]) ->
             f"model state has format_version {version}; this version reads up to "
             f"{FORMAT_VERSION}: upgrade the package"
         )
+    tuple_params = meta.get("tuple_params", [])
+    if not isinstance(params, dict) or not isinstance(tuple_params, list):
+        raise ModelError("model state is malformed: 'params' must be an object")
+    params = {
+        k: tuple(v) if k in tuple_params and isinstance(v, list) else v for k, v in params.items()
+    }
     est = estimator_class(kind)(**params)
     est._validate_params()
     est.classes_ = np.asarray(arrays["classes_"]).copy()

@@ -39,6 +39,7 @@ class LBFGSResult:
     n_evals: int
     converged: bool
     message: str
+    initial_fun: float = float("nan")
 
 
 def _cubic_min(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float:
@@ -179,12 +180,13 @@ def minimize_lbfgs(
     x = np.array(x0, dtype=np.float64, copy=True)
     f, g = fun(x)
     g = g.copy()
+    f0 = f
     n_evals = 1
     pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=memory)
     gamma = 1.0
     for it in range(max_iter):
         if float(np.max(np.abs(g))) <= gtol:
-            return LBFGSResult(x, f, g, it, n_evals, True, "gradient below gtol")
+            return LBFGSResult(x, f, g, it, n_evals, True, "gradient below gtol", f0)
         # Two-loop recursion (N&W algorithm 7.4): d = -H g.
         q = g.copy()
         alphas = []
@@ -223,7 +225,7 @@ def minimize_lbfgs(
                     f"along -g should lower f={f:.6g} by about {promised:.3g} but gave "
                     f"{f_tiny:.6g}; the gradient does not match the objective"
                 )
-            return LBFGSResult(x, f, g, it, n_evals, True, "line search at rounding level")
+            return LBFGSResult(x, f, g, it, n_evals, True, "line search at rounding level", f0)
         alpha, f_new, g_new, evals = found
         n_evals += evals
         s = alpha * d
@@ -237,5 +239,5 @@ def minimize_lbfgs(
         decrease = f - f_new
         f, g = f_new, g_new
         if decrease <= ftol * max(abs(f), abs(f + decrease), 1.0):
-            return LBFGSResult(x, f, g, it + 1, n_evals, True, "relative decrease below ftol")
-    return LBFGSResult(x, f, g, max_iter, n_evals, False, "max_iter reached")
+            return LBFGSResult(x, f, g, it + 1, n_evals, True, "relative decrease below ftol", f0)
+    return LBFGSResult(x, f, g, max_iter, n_evals, False, "max_iter reached", f0)

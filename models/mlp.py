@@ -238,10 +238,9 @@ class MLP(Estimator):
             theta[...] = x
             return self._objective(X, y_idx) + self._penalty(), self._flat.grad
 
-        start = self._objective(X, y_idx) + self._penalty()
         result = minimize_lbfgs(fun, theta, max_iter=self.max_iter, gtol=self.tol)
         theta[...] = result.x
-        self.loss_curve_ = [float(start), float(result.fun)]
+        self.loss_curve_ = [float(result.initial_fun), float(result.fun)]
         self.n_iter_ = self.best_epoch_ = int(result.n_iter)
 
     def _fit(self, X: np.ndarray, y_idx: np.ndarray) -> None:

@@ -1,7 +1,9 @@
 """Optimisers: gradient steps with a learning rate, with momentum, and Adam.
 
 Each one *descends* the loss of the core (the negative mean log-likelihood), which is
-ascent on the lecture's log-likelihood objective.
+gradient ascent on the log-likelihood. Momentum and Nesterov's form as in Sutskever et
+al. (ICML 2013) and Goodfellow et al., *Deep Learning* (2016), section 8.3; Adam as in
+Kingma & Ba (ICLR 2015).
 """
 
 from __future__ import annotations

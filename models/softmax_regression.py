@@ -177,10 +177,9 @@ class SoftmaxRegression(Estimator):
             theta[...] = x
             return self._objective(X, y_idx), self._flat.grad
 
-        start = self._objective(X, y_idx)
         result = minimize_lbfgs(fun, theta, max_iter=self.max_iter, gtol=self.tol)
         theta[...] = result.x
-        self.loss_curve_ = [float(start), float(result.fun)]
+        self.loss_curve_ = [float(result.initial_fun), float(result.fun)]
         self.n_iter_ = int(result.n_iter)
         self.n_evals_ = int(result.n_evals)
 

@@ -18,7 +18,10 @@ def check_dtype(dtype: object) -> np.dtype:
 
 
 def check_X(X: object, *, dtype: np.dtype = np.float64, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a C-contiguous 2-D float array with only finite values.
+    """Return ``X`` as a contiguous (C or Fortran order) 2-D float array, all finite.
+
+    Fortran order is kept as it comes (pipelines often produce it): BLAS reads either
+    layout at the same speed, and copying a 630 x 2080 matrix cost a fifth of a fit.
 
     Raises
     ------
@@ -43,14 +46,16 @@ def check_X(X: object, *, dtype: np.dtype = np.float64, name: str = "X") -> np.n
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ModelError(f"{name} is empty (shape {arr.shape}); it needs samples and features")
-    if not np.isfinite(arr).all():
+    # The sum is finite for finite data (no temporary array); only if it is not (NaN, inf
+    # or an overflow of huge values) look element by element.
+    if not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
         bad = ~np.isfinite(arr)
         rows = np.unique(np.nonzero(bad)[0])
         raise ModelError(
             f"{name} has {int(bad.sum())} non-finite values (NaN or inf) in {rows.size} rows, "
             f"first at row {int(rows[0])}; drop or impute those samples before fitting/predicting"
         )
-    if not arr.flags.c_contiguous:
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.ascontiguousarray(arr)
     return arr
 

@@ -219,10 +219,11 @@ class MLP(Estimator):
         opt = self._optimizer
         if size < n:
             # One gather per epoch into a reused buffer; the batches are then views.
+            # (mode="clip": with the default "raise" numpy gathers into a temporary first.)
             order = self._rng.permutation(n)
             if self._buffer is None or self._buffer.shape != X.shape:
                 self._buffer = np.empty_like(X)
-            X = np.take(X, order, axis=0, out=self._buffer)
+            X = np.take(X, order, axis=0, out=self._buffer, mode="clip")
             y_idx = y_idx[order]
         total = 0.0
         for start in range(0, n, size):

@@ -226,7 +226,7 @@ class SoftmaxRegression(Estimator):
         order = self._rng.permutation(n)
         if self._buffer is None or self._buffer.shape != X.shape:
             self._buffer = np.empty_like(X)
-        Xs = np.take(X, order, axis=0, out=self._buffer)
+        Xs = np.take(X, order, axis=0, out=self._buffer, mode="clip")
         ys = y_idx[order]
         total = 0.0
         for start in range(0, n, size):

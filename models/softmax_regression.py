@@ -149,12 +149,37 @@ class SoftmaxRegression(Estimator):
         """``-J`` on (X, y); leaves ``-dJ/dtheta`` in the flat gradient buffer."""
         linear, loss, l2 = self._linear, self._loss, self.l2
         self._flat.grad.fill(0.0)
-        value = loss.forward(linear.forward(X), y_idx)
-        linear.backward(loss.backward())
+        if linear.weight.value.shape[1] == 2:
+            value = self._binary_data_term(X, y_idx)
+        else:
+            value = loss.forward(linear.forward(X), y_idx)
+            linear.backward(loss.backward())
         if l2:
             W = linear.weight
             W.grad += l2 * W.value
             value += 0.5 * l2 * float(np.vdot(W.value, W.value))
+        return value
+
+    def _binary_data_term(self, X: np.ndarray, y_idx: np.ndarray) -> float:
+        """``Linear`` + ``SoftmaxCrossEntropy`` for two classes, with one product each way.
+
+        The softmax depends only on the logit difference ``z = x.(w_1 - w_0) + b_1 - b_0``,
+        and its gradient with respect to the two logits is ``(-r, r)``; so the data term
+        and its gradient need ``X @ (w_1 - w_0)`` and ``r @ X`` (matrix-vector products)
+        instead of the two-column matrix products, which OpenBLAS runs 1.5-3x slower on
+        wide data (measured on 630 x 2080 tangent vectors). Same objective, same gradient.
+        """
+        W, b = self._linear.weight, self._linear.bias
+        logits = np.zeros((X.shape[0], 2), dtype=X.dtype)
+        np.matmul(X, W.value[:, 1] - W.value[:, 0], out=logits[:, 1])
+        logits[:, 1] += b.value[1] - b.value[0]
+        value = self._loss.forward(logits, y_idx)
+        r = np.ascontiguousarray(self._loss.backward()[:, 1])
+        g = r @ X
+        W.grad[:, 1] += g
+        W.grad[:, 0] -= g
+        b.grad[1] += r.sum()
+        b.grad[0] -= r.sum()
         return value
 
     def log_likelihood(self, X: Any, y: Any) -> float:

@@ -214,10 +214,11 @@ def check_estimator_gradient(est, X: np.ndarray, y: np.ndarray, rng) -> float:
     ],
     ids=["softmax", "mlp-tanh", "mlp-sigmoid"],
 )
-def test_estimator_gradients_include_the_l2_term(make, l2: float) -> None:
+@pytest.mark.parametrize("k", [2, 3])  # softmax regression has a two-class fast path
+def test_estimator_gradients_include_the_l2_term(make, l2: float, k: int) -> None:
     rng = np.random.default_rng(7)
     X = rng.normal(size=(9, 4))
-    y = np.arange(9) % 3
+    y = np.arange(9) % k
     assert check_estimator_gradient(make(l2), X, y, rng) < 1e-6
 
 

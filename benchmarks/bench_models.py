@@ -22,9 +22,14 @@ Data:
 
 Matched settings:
 
-- softmax: our objective is ``(1/n) sum_i -log P(y_i|x_i) + (l2/2)||W||^2``;
-  scikit-learn's is ``C sum_i -log P + (1/2)||W||^2``; dividing by ``C n`` shows they are
-  the same for ``C = 1 / (n l2)`` (multinomial, intercept unpenalised, tol 1e-4 on both);
+- softmax: our objective is ``(1/n) sum_i -log P(y_i|x_i) + (l2/2)||W||^2`` (one weight
+  row per class); scikit-learn's multinomial one is ``C sum_i -log P + (1/2)||W||^2``:
+  dividing by ``C n`` shows they are the same for ``C = 1 / (n l2)``. With two classes
+  scikit-learn fits one vector ``w`` (the logit difference). At our optimum the two rows
+  sum to zero (the data gradient sums to zero over classes), so ``w = w_1 - w_0 = 2 w_1``
+  and our penalty is ``(l2/2)(|w|^2/2) = (l2/4)|w|^2``: the same problem for
+  ``C = 2 / (n l2)`` (checked: decision functions agree to 1e-7 at tight tolerances).
+  Intercepts unpenalised, tol 1e-4 on both;
 - perceptron: the same number of epochs (tol=None on both sides, shuffled); averaged:
   scikit-learn's ``SGDClassifier(loss="perceptron", eta0=1, learning_rate="constant",
   penalty=None, average=True)``;
@@ -108,7 +113,7 @@ def load_sets(names: list[str], cache: Path) -> dict[str, tuple[np.ndarray, np.n
 
 
 # ----------------------------------------------------------------------------- pairs
-def pairs(models, n: int, has_tol: bool):
+def pairs(models, n: int, n_classes: int, has_tol: bool):
     from sklearn.linear_model import LogisticRegression, SGDClassifier
     from sklearn.linear_model import Perceptron as SkPerceptron
     from sklearn.neural_network import MLPClassifier
@@ -119,7 +124,9 @@ def pairs(models, n: int, has_tol: bool):
     yield (
         "softmax",
         lambda: models.SoftmaxRegression(l2=l2),
-        lambda: LogisticRegression(C=1.0 / (n * l2), tol=1e-4, max_iter=1000),
+        lambda: LogisticRegression(
+            C=(2.0 if n_classes == 2 else 1.0) / (n * l2), tol=1e-4, max_iter=1000
+        ),
     )
     yield (
         "perceptron",
@@ -205,7 +212,9 @@ def main() -> None:
     )
     with threadpool_limits(limits=1):
         for name, (X, y) in sets.items():
-            for label, make_ours, make_peer in pairs(models, X.shape[0], has_tol):
+            for label, make_ours, make_peer in pairs(
+                models, X.shape[0], np.unique(y).size, has_tol
+            ):
                 if label not in only:
                     continue
                 t_ours, t_peer = [], []

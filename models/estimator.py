@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import ModelError, NotFittedError
+from .saving import save
 from .validation import (
     check_classes,
     check_dtype,
@@ -175,8 +176,6 @@ class Estimator:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted estimator to ``path`` (.npz of JSON metadata + arrays)."""
-        from .persistence import save
-
         save(self, path)
 
     def _fitted_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

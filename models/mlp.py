@@ -222,7 +222,9 @@ class MLP(Estimator):
             # (mode="clip": with the default "raise" numpy gathers into a temporary first.)
             order = self._rng.permutation(n)
             if self._buffer is None or self._buffer.shape != X.shape:
-                self._buffer = np.empty_like(X)
+                self._buffer = np.empty(
+                    X.shape, dtype=X.dtype
+                )  # C order: batches are contiguous rows
             X = np.take(X, order, axis=0, out=self._buffer, mode="clip")
             y_idx = y_idx[order]
         total = 0.0

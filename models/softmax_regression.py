@@ -250,7 +250,7 @@ class SoftmaxRegression(Estimator):
         # One gather per epoch into a reused buffer; the batches are then views.
         order = self._rng.permutation(n)
         if self._buffer is None or self._buffer.shape != X.shape:
-            self._buffer = np.empty_like(X)
+            self._buffer = np.empty(X.shape, dtype=X.dtype)  # C order: batches are contiguous rows
         Xs = np.take(X, order, axis=0, out=self._buffer, mode="clip")
         ys = y_idx[order]
         total = 0.0

@@ -1,4 +1,5 @@
-"""Element-wise nonlinearities, with the derivatives from the lecture.
+"""Element-wise nonlinearities and their derivatives (Goodfellow, Bengio & Courville,
+*Deep Learning*, MIT Press 2016, section 6.3; Bishop 2006, section 5.3).
 
 sigmoid: g' = g (1 - g);  tanh: g' = 1 - g^2;  ReLU: g' = 1 if z > 0 else 0.
 The ``*_inplace`` functions are the allocation-free forms used on the prediction fast path.

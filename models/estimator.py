@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import ModelError, NotFittedError
+from .saving import save
 from .validation import (
     check_classes,
     check_dtype,
@@ -151,7 +152,8 @@ class Estimator:
         """Return ``(meta, arrays)``: JSON-safe metadata and numpy arrays, no pickle needed."""
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted; fit it before saving")
-        params = {k: _json_safe(v) for k, v in self.get_params().items()}
+        given = self.get_params()
+        params = {k: _json_safe(v) for k, v in given.items()}
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             params["random_state"] = None  # a Generator cannot be stored as JSON
         fitted_meta, arrays = self._fitted_state()
@@ -164,6 +166,9 @@ class Estimator:
             "kind": self.kind,
             "format_version": 1,
             "params": params,
+            # JSON has no tuples: name the parameters to turn back into tuples on loading,
+            # so a reloaded estimator has exactly the constructor parameters it was given.
+            "tuple_params": sorted(k for k, v in given.items() if isinstance(v, tuple)),
             "n_features_in": int(self.n_features_in_),
             "fitted": fitted_meta,
         }
@@ -171,8 +176,6 @@ class Estimator:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted estimator to ``path`` (.npz of JSON metadata + arrays)."""
-        from .persistence import save
-
         save(self, path)
 
     def _fitted_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

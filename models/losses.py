@@ -1,8 +1,8 @@
 """Losses: softmax cross-entropy (negative mean log-likelihood) and squared error.
 
 The core *minimises* a loss; the loss here is ``-mean_i log P(y_i | x_i)``, so a gradient
-step down the loss is exactly the lecture's gradient *ascent* step up the (mean)
-log-likelihood. Means (not sums) keep learning rates independent of the number of samples.
+step down the loss is exactly a gradient *ascent* step up the (mean) log-likelihood
+(Bishop, *Pattern Recognition and Machine Learning*, 2006, eq. 4.108-4.109). Means (not sums) keep learning rates independent of the number of samples.
 """
 
 from __future__ import annotations

@@ -8,19 +8,18 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS, INPLACE_ACTIVATIONS
-from .batching import minibatches
 from .errors import ModelError
 from .estimator import Estimator
+from .lbfgs import minimize_lbfgs
 from .linear import Linear
 from .losses import SoftmaxCrossEntropy, softmax
 from .module import flatten_parameters
 from .optimizers import SGD, Adam, Optimizer
 from .sequential import Sequential
-from .softmax_regression import resolve_early_stopping
-from .stopping import StoppingMonitor
-from .validation import check_choice, check_positive, train_validation_split
+from .stopping import StoppingMonitor, resolve_early_stopping, run_epochs
+from .validation import check_choice, check_training_params, train_validation_split
 
-SOLVERS = ("adam", "minibatch", "batch", "stochastic")
+SOLVERS = ("adam", "minibatch", "batch", "stochastic", "lbfgs")
 
 
 class MLP(Estimator):
@@ -42,9 +41,13 @@ class MLP(Estimator):
         Width of each hidden layer, e.g. ``(64,)`` or ``(128, 64)``.
     activation : {"relu", "tanh", "sigmoid"}
         Hidden nonlinearity. ReLU layers use He initialisation, the others Glorot.
-    solver : {"adam", "minibatch", "batch", "stochastic"}
-        Adam on mini-batches, or gradient steps with ``momentum`` on mini-batches of
-        ``batch_size``, on all samples, or on one sample at a time.
+    solver : {"adam", "minibatch", "batch", "stochastic", "lbfgs"}
+        Adam (Kingma & Ba 2015) on mini-batches, or gradient steps with ``momentum`` on
+        mini-batches of ``batch_size``, on all samples, or on one sample at a time; or
+        L-BFGS on the whole objective (:mod:`models.lbfgs`; as scikit-learn's
+        ``MLPClassifier(solver="lbfgs")``, it suits small data sets): ``max_iter`` then
+        counts its iterations, ``tol`` bounds the gradient, there is no early stopping,
+        and ``partial_fit`` makes Adam passes.
     learning_rate : float
     momentum : float in [0, 1)
         Nesterov momentum of the non-Adam solvers.
@@ -62,7 +65,7 @@ class MLP(Estimator):
         Hold out ``validation_fraction`` (stratified), stop when its log-likelihood has not
         improved for ``n_iter_no_change`` epochs and restore the best weights. "auto": on
         with at least 200 samples. Without it, training stops when the training loss stops
-        improving.
+        improving. Not with "lbfgs" ("auto" is off there, True is refused).
     validation_fraction : float
     n_iter_no_change : int
     random_state : int, Generator or None
@@ -125,26 +128,23 @@ class MLP(Estimator):
         sizes = self.hidden_sizes
         if isinstance(sizes, (int, np.integer)):
             sizes = (sizes,)
-        if not all(isinstance(h, (int, np.integer)) and h > 0 for h in sizes):
+        if isinstance(sizes, str) or not all(
+            isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h > 0 for h in sizes
+        ):
             raise ModelError(
                 f"hidden_sizes must be a sequence of positive integers, got {self.hidden_sizes!r}"
             )
         check_choice("activation", self.activation, tuple(ACTIVATIONS))
         check_choice("solver", self.solver, SOLVERS)
-        check_positive("learning_rate", self.learning_rate)
-        if not 0 <= self.momentum < 1:
-            raise ModelError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        if self.batch_size != "auto":
-            check_positive("batch_size", self.batch_size, integer=True)
-        if not isinstance(self.l2, (int, float)) or self.l2 < 0:
-            raise ModelError(f"l2 must be a number >= 0, got {self.l2!r}")
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_choice("early_stopping", self.early_stopping, (True, False, "auto"))
-        if not 0 < self.validation_fraction < 1:
+        if self.learning_rate == "auto":
+            raise ModelError("learning_rate must be a positive number, got 'auto'")
+        check_training_params(self)
+        if self.solver == "lbfgs" and self.early_stopping is True:
             raise ModelError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
+                "early_stopping=True needs a mini-batch solver ('adam', 'minibatch', 'batch' "
+                "or 'stochastic'); solver='lbfgs' minimises the training objective to tol: "
+                "use early_stopping='auto' or False with it"
             )
-        check_positive("n_iter_no_change", self.n_iter_no_change, integer=True)
 
     def _sizes(self) -> tuple[int, ...]:
         h = self.hidden_sizes
@@ -168,6 +168,8 @@ class MLP(Estimator):
         self.network_ = Sequential(*layers)
         self._linears = [m for m in layers if isinstance(m, Linear)]
         self._flat = flatten_parameters(self.network_.parameters())
+        self._weights = [lin.weight for lin in self._linears]
+        self._buffer: np.ndarray | None = None
         self._loss = SoftmaxCrossEntropy()
         self._optimizer = self._make_optimizer()
         self.loss_curve_: list[float] = []
@@ -178,7 +180,7 @@ class MLP(Estimator):
 
     def _make_optimizer(self) -> Optimizer:
         params = [self._flat]
-        if self.solver == "adam":
+        if self.solver in ("adam", "lbfgs"):
             return Adam(params, learning_rate=self.learning_rate)
         return SGD(
             params,
@@ -194,61 +196,87 @@ class MLP(Estimator):
         self._act = INPLACE_ACTIVATIONS[self.activation]
 
     # -- training ------------------------------------------------------------------------
+    def _objective(self, X: np.ndarray, y_idx: np.ndarray) -> float:
+        """Mean cross-entropy on (X, y); leaves its gradient plus the L2 term's in the flat
+        gradient buffer (the penalty itself is added by the callers that report it)."""
+        net, loss, l2 = self.network_, self._loss, self.l2
+        self._flat.grad.fill(0.0)
+        value = loss.forward(net.forward(X), y_idx)
+        net.backward(loss.backward())
+        if l2:
+            for w in self._weights:
+                w.grad += l2 * w.value
+        return value
+
+    def _penalty(self) -> float:
+        return 0.5 * self.l2 * sum(float(np.vdot(w.value, w.value)) for w in self._weights)
+
     def _epoch(self, X: np.ndarray, y_idx: np.ndarray) -> float:
         n = X.shape[0]
         batch = min(200, max(16, n // 8)) if self.batch_size == "auto" else self.batch_size
-        size = {"batch": n, "stochastic": 1}.get(self.solver, min(batch, n))
-        net, loss, opt, l2 = self.network_, self._loss, self._optimizer, self.l2
-        weights = [lin.weight for lin in self._linears]
-        flat_grad = self._flat.grad
+        solver = "adam" if self.solver == "lbfgs" else self.solver
+        size = {"batch": n, "stochastic": 1}.get(solver, min(batch, n))
+        opt = self._optimizer
+        if size < n:
+            # One gather per epoch into a reused buffer; the batches are then views.
+            # (mode="clip": with the default "raise" numpy gathers into a temporary first.)
+            order = self._rng.permutation(n)
+            if self._buffer is None or self._buffer.shape != X.shape:
+                self._buffer = np.empty(
+                    X.shape, dtype=X.dtype
+                )  # C order: batches are contiguous rows
+            X = np.take(X, order, axis=0, out=self._buffer, mode="clip")
+            y_idx = y_idx[order]
         total = 0.0
-        for idx in minibatches(n, size, self._rng, shuffle=size < n):
-            Xb, yb = (X, y_idx) if size == n else (X[idx], y_idx[idx])
-            flat_grad.fill(0.0)
-            value = loss.forward(net.forward(Xb), yb)
-            net.backward(loss.backward())
-            if l2:
-                for w in weights:
-                    w.grad += l2 * w.value
+        for start in range(0, n, size):
+            stop = min(start + size, n)
+            total += self._objective(X[start:stop], y_idx[start:stop]) * (stop - start)
             opt.step()
-            total += value * len(idx)
-        penalty = 0.5 * l2 * sum(float(np.vdot(w.value, w.value)) for w in weights)
-        return total / n + penalty
+        return total / n + self._penalty()
+
+    def _fit_lbfgs(self, X: np.ndarray, y_idx: np.ndarray) -> None:
+        theta = self._flat.value
+
+        def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+            theta[...] = x
+            return self._objective(X, y_idx) + self._penalty(), self._flat.grad
+
+        result = minimize_lbfgs(fun, theta, max_iter=self.max_iter, gtol=self.tol)
+        theta[...] = result.x
+        self.loss_curve_ = [float(result.initial_fun), float(result.fun)]
+        self.n_iter_ = self.best_epoch_ = int(result.n_iter)
 
     def _fit(self, X: np.ndarray, y_idx: np.ndarray) -> None:
         self._build(X.shape[1])
-        use_es = resolve_early_stopping(self.early_stopping, X.shape[0])
         self.validation_indices_ = np.empty(0, dtype=np.intp)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, y_idx)
+            return
+        use_es = resolve_early_stopping(self.early_stopping, X.shape[0])
+        held_out = None
         if use_es:
             tr, va = train_validation_split(y_idx, self.validation_fraction, self._rng)
             X, y_idx, Xv, yv = X[tr], y_idx[tr], X[va], y_idx[va]
             self.validation_indices_ = va
-        monitor = StoppingMonitor(self.n_iter_no_change, self.tol)
-        flat = self._flat.value
-        best = flat.copy()
-        for epoch in range(self.max_iter):
-            train_loss = self._epoch(X, y_idx)
-            self.loss_curve_.append(train_loss)
-            self.n_iter_ += 1
-            if use_es:
-                score = self._mean_ll(Xv, yv)
-                self.validation_scores_.append(score)
-            else:
-                score = -train_loss
-            is_best, stop = monitor.update(score, epoch)
-            if is_best:
-                self.best_epoch_ = epoch
-                if use_es:
-                    best[...] = flat
-            if stop:
-                break
-        if use_es:
-            flat[...] = best
+
+            def held_out() -> float:
+                return self._mean_ll(Xv, yv)
+
+        self.loss_curve_, self.validation_scores_, self.best_epoch_ = run_epochs(
+            lambda: self._epoch(X, y_idx),
+            StoppingMonitor(self.n_iter_no_change, self.tol),
+            self.max_iter,
+            held_out_score=held_out,
+            weights=self._flat.value,
+        )
+        self.n_iter_ = len(self.loss_curve_)
+        self._buffer = None
 
     def _partial_fit(self, X: np.ndarray, y_idx: np.ndarray, first: bool) -> None:
         if first:
             self._build(X.shape[1])
         self.loss_curve_.append(self._epoch(X, y_idx))
+        self._buffer = None
         self.n_iter_ += 1
 
     def _mean_ll(self, X: np.ndarray, y_idx: np.ndarray) -> float:
@@ -292,7 +320,7 @@ class MLP(Estimator):
         return meta, arrays
 
     def _restore_fitted(self, fitted: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        self.hidden_sizes = self._sizes()
+        # The constructor parameters stay as given (hidden_sizes=[4] stays a list).
         self._build(self.n_features_in_)
         for i, lin in enumerate(self._linears):
             lin.weight.value[...] = arrays[f"coef_{i}"]

@@ -1,7 +1,9 @@
 """Optimisers: gradient steps with a learning rate, with momentum, and Adam.
 
 Each one *descends* the loss of the core (the negative mean log-likelihood), which is
-ascent on the lecture's log-likelihood objective.
+gradient ascent on the log-likelihood. Momentum and Nesterov's form as in Sutskever et
+al. (ICML 2013) and Goodfellow et al., *Deep Learning* (2016), section 8.3; Adam as in
+Kingma & Ba (ICLR 2015).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class Adam(Optimizer):
         self.t = 0
         self._m = [np.zeros_like(p.value) for p in self.parameters]
         self._v = [np.zeros_like(p.value) for p in self.parameters]
+        self._tmp = [np.empty_like(p.value) for p in self.parameters]
 
     def step(self) -> None:
         self.t += 1
@@ -102,10 +105,18 @@ class Adam(Optimizer):
         # Fold both bias corrections into the step size (as in the paper, section 2).
         lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         eps_t = self.epsilon * np.sqrt(1.0 - b2**self.t)
-        for p, m, v in zip(self.parameters, self._m, self._v, strict=True):
+        for p, m, v, tmp in zip(self.parameters, self._m, self._v, self._tmp, strict=True):
+            # In place, with one scratch array: no temporaries per step.
             g = p.grad
             m *= b1
-            m += (1.0 - b1) * g
+            np.multiply(g, 1.0 - b1, out=tmp)
+            m += tmp
             v *= b2
-            v += (1.0 - b2) * (g * g)
-            p.value -= lr_t * m / (np.sqrt(v) + eps_t)
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += eps_t
+            np.divide(m, tmp, out=tmp)
+            tmp *= lr_t
+            p.value -= tmp

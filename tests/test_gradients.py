@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from models import (
+    MLP,
     Linear,
     MeanSquaredError,
     Module,
@@ -13,6 +14,7 @@ from models import (
     Sequential,
     Sigmoid,
     SoftmaxCrossEntropy,
+    SoftmaxRegression,
     Tanh,
     log_softmax,
     softmax,
@@ -177,3 +179,64 @@ def test_zero_grad_resets_accumulated_gradients() -> None:
     np.testing.assert_allclose(layer.weight.grad, 2 * first)  # gradients accumulate
     layer.zero_grad()
     assert not layer.weight.grad.any() and not layer.bias.grad.any()
+
+
+def estimator_objective(est) -> tuple:
+    """The estimator's full training objective (with its L2 term) as a function of its
+    flat parameter buffer, and the gradient its backward pass leaves in that buffer."""
+    if isinstance(est, MLP):
+        return lambda X, y: est._objective(X, y) + est._penalty()
+    return est._objective
+
+
+def check_estimator_gradient(est, X: np.ndarray, y: np.ndarray, rng) -> float:
+    """Largest relative error between the estimator's gradient (data term + L2 term) and
+    central differences of its objective, at random weights."""
+    est.partial_fit(X, y, classes=np.unique(y))  # builds the network
+    theta = est._flat.value
+    theta[...] = rng.normal(scale=0.5, size=theta.shape)
+    y_idx = np.searchsorted(est.classes_, y)
+    f = estimator_objective(est)
+    f(X, y_idx)
+    analytic = est._flat.grad.copy()
+    numeric = numeric_grad(lambda: f(X, y_idx), theta)
+    scale = max(np.abs(numeric).max(), np.abs(analytic).max(), 1e-8)
+    return float(np.abs(analytic - numeric).max() / scale)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda l2: SoftmaxRegression(l2=l2),
+        lambda l2: MLP(hidden_sizes=(4, 3), activation="tanh", l2=l2),
+        lambda l2: MLP(hidden_sizes=(5,), activation="sigmoid", l2=l2, solver="lbfgs"),
+    ],
+    ids=["softmax", "mlp-tanh", "mlp-sigmoid"],
+)
+@pytest.mark.parametrize("k", [2, 3])  # softmax regression has a two-class fast path
+def test_estimator_gradients_include_the_l2_term(make, l2: float, k: int) -> None:
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(9, 4))
+    y = np.arange(9) % k
+    assert check_estimator_gradient(make(l2), X, y, rng) < 1e-6
+
+
+def test_gradient_check_catches_a_wrong_l2_term(monkeypatch) -> None:
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(9, 4))
+    y = np.arange(9) % 3
+    good_softmax, good_mlp = SoftmaxRegression._objective, MLP._penalty
+
+    def penalty_gradient_doubled(self, X, y_idx):
+        value = good_softmax(self, X, y_idx)
+        self._linear.weight.grad += self.l2 * self._linear.weight.value
+        return value
+
+    def penalty_counts_the_biases(self):
+        return good_mlp(self) + 0.5 * self.l2 * sum(float(np.vdot(b, b)) for b in self.intercepts_)
+
+    monkeypatch.setattr(SoftmaxRegression, "_objective", penalty_gradient_doubled)
+    monkeypatch.setattr(MLP, "_penalty", penalty_counts_the_biases)
+    assert check_estimator_gradient(SoftmaxRegression(l2=0.3), X, y, rng) > 1e-2
+    assert check_estimator_gradient(MLP(hidden_sizes=(4,), l2=0.3), X, y, rng) > 1e-2

@@ -131,9 +131,38 @@ def test_invalid_parameters_are_named() -> None:
         ({"hidden_sizes": (0,)}, "hidden_sizes"),
         ({"hidden_sizes": "64"}, "hidden_sizes"),
         ({"activation": "softplus"}, "activation"),
-        ({"solver": "lbfgs"}, "solver"),
+        ({"solver": "newton"}, "solver"),
+        ({"solver": "lbfgs", "early_stopping": True}, "early_stopping"),
+        ({"learning_rate": "auto"}, "learning_rate"),
         ({"batch_size": 0}, "batch_size"),
         ({"early_stopping": "yes"}, "early_stopping"),
     ]:
         with pytest.raises(ModelError, match=name):
             MLP(**params).fit(X, y)
+
+
+def test_lbfgs_solver_fits_a_small_nonlinear_problem() -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    clf = MLP(hidden_sizes=(16,), solver="lbfgs", l2=1e-3, max_iter=300, tol=1e-6).fit(X, y)
+    assert clf.score(X, y) > 0.95
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] and 0 < clf.n_iter_ <= 300
+    assert not clf.validation_scores_
+    clf.partial_fit(X, y)  # continues with Adam passes
+    assert clf.n_iter_ > 0
+
+
+def test_reloading_keeps_constructor_parameters_as_given(tmp_path) -> None:
+    from models import load
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for sizes in ([4], (4,), (5, 3), 6):
+        clf = MLP(hidden_sizes=sizes, max_iter=3).fit(X, y)
+        clf.save(tmp_path / "m.npz")
+        loaded = load(tmp_path / "m.npz")
+        assert loaded.get_params() == clf.get_params()
+        assert type(loaded.hidden_sizes) is type(sizes)
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

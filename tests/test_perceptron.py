@@ -1,4 +1,5 @@
-"""The perceptron's properties from the lecture."""
+"""The perceptron's properties: Novikoff's mistake bound (1962), the update rules of
+Rosenblatt (1958) and Collins (2002), averaging (Freund & Schapire 1999) and stopping."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def test_noisy_data_runs_max_iter_and_records_mistakes() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3))
     y = rng.integers(0, 2, 100)
-    clf = Perceptron(max_iter=7).fit(X, y)
+    clf = Perceptron(max_iter=7, tol=None).fit(X, y)
     assert clf.n_iter_ == 7 and len(clf.mistakes_) == 7 and all(m > 0 for m in clf.mistakes_)
     np.testing.assert_allclose(clf.loss_curve_, np.array(clf.mistakes_) / 100)
 
@@ -98,9 +99,14 @@ def test_predict_proba_is_not_defined() -> None:
     assert issubclass(NoProbabilityError, ModelError)
 
 
-def test_invalid_max_iter() -> None:
-    with pytest.raises(ModelError, match="max_iter"):
-        Perceptron(max_iter=0).fit(np.eye(2), [0, 1])
+def test_invalid_parameters_are_named() -> None:
+    for params, name in [
+        ({"max_iter": 0}, "max_iter"),
+        ({"tol": -1.0}, "tol"),
+        ({"n_iter_no_change": 0}, "n_iter_no_change"),
+    ]:
+        with pytest.raises(ModelError, match=name):
+            Perceptron(**params).fit(np.eye(2), [0, 1])
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
@@ -117,9 +123,44 @@ def test_block_scan_makes_exactly_the_sequential_updates(monkeypatch, n_classes,
     fits = {}
     for label, threshold in (("sequential", -1.0), ("blocks", 1.0)):
         monkeypatch.setattr(module, "_BLOCK_BELOW_ERROR_RATE", threshold)
-        fits[label] = Perceptron(max_iter=10, average=average, random_state=0).fit(X, y)
+        fits[label] = Perceptron(max_iter=10, tol=None, average=average, random_state=0).fit(X, y)
     seq, blk = fits["sequential"], fits["blocks"]
     assert seq.mistakes_ == blk.mistakes_
+    np.testing.assert_allclose(blk.losses_, seq.losses_, rtol=1e-12)
     assert sum(seq.mistakes_[1:]) > 0  # the block scan (epochs 2+) did meet mistakes
     np.testing.assert_allclose(blk.coef_, seq.coef_, rtol=0, atol=1e-9)
     np.testing.assert_allclose(blk.intercept_, seq.intercept_, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_tol_stops_like_scikit_learn(n_classes: int) -> None:
+    # The rule of sklearn's SGD loop: count epochs whose mean loss is not below the best
+    # so far minus tol, reset on an improvement, stop at n_iter_no_change.
+    rng = np.random.default_rng(4)
+    centres = rng.normal(0, 0.7, (n_classes, 6))
+    y = rng.integers(0, n_classes, 300)
+    X = centres[y] + rng.normal(size=(300, 6))  # overlapping: never error-free
+    clf = Perceptron(max_iter=200, tol=1e-2, n_iter_no_change=3).fit(X, y)
+    full = Perceptron(max_iter=clf.n_iter_, tol=None).fit(X, y)
+    assert full.losses_ == pytest.approx(clf.losses_)  # the same epochs up to the stop
+    best, since, stop_at = np.inf, 0, None
+    for epoch, loss in enumerate(clf.losses_):
+        since = since + 1 if loss > best - 1e-2 else 0
+        best = min(best, loss)
+        if since >= 3:
+            stop_at = epoch + 1
+            break
+    assert stop_at == clf.n_iter_ < 200
+    # Losses are mean perceptron losses: positive on noisy data, zero only without mistakes.
+    assert all(v > 0 for v in clf.losses_)
+    assert Perceptron(max_iter=30, tol=None).fit(X, y).n_iter_ == 30
+
+
+def test_loss_is_the_perceptron_loss_at_the_visited_weights() -> None:
+    # One epoch, no shuffle, from w = 0: x1 = [0, 1] (+1) is correct (w.f = 0 >= 0, loss 0);
+    # x2 = [1, 0] (-1): w.f = 0 >= 0, a mistake with loss max(0, -(-1) * 0) = 0, w becomes
+    # [-1, 0, -1]; x3 = [2, 0] (+1): w.f = -2 - 1 = -3, loss 3. Mean: 3 / 3 = 1.
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 0.0]])
+    clf = Perceptron(max_iter=1, shuffle=False).fit(X, [1, -1, 1])
+    assert clf.mistakes_ == [2]
+    assert clf.losses_ == [pytest.approx(1.0)]

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from acquisition.recording import Recording
+from acquisition.source import StreamEvent
 from bci.epochs import cut_epochs, epoch_samples, find_events
 from bci.errors import BCIError
 from bci.features.scaler import StandardScaler
@@ -340,7 +341,7 @@ class Pipeline:
         """Start a new stream: fresh filter state, empty window, no pending markers."""
         self._filter = self.new_filter()
         self._window = SlidingWindow(self.n_channels, self.window_samples, self.step_samples)
-        self._conditions: list[str] = []
+        self._conditions: list[StreamEvent] = []
         self._history = _History(self.n_channels, self._history_samples(), self.sfreq)
         self._pending: list[tuple[float, str]] = []
         self._epoch_results: list[tuple[float, str, np.ndarray]] = []
@@ -350,8 +351,12 @@ class Pipeline:
         """Reorder pushed rows with ``data[index_map]`` (from ``check_stream_compatible``)."""
         self._input_map = None if index_map is None else np.asarray(index_map, dtype=np.int64)
 
-    def conditions(self) -> list[str]:
-        """Conditions met while pushing (non-finite samples...) since the last call."""
+    def conditions(self) -> list[StreamEvent]:
+        """The ``nonfinite`` events of the samples dropped while pushing, since the last call.
+
+        A live session drains them without passing them on: its source reports the same
+        samples (:meth:`acquisition.source.Source.conditions`).
+        """
         out, self._conditions = self._conditions, []
         return out
 
@@ -378,8 +383,13 @@ class Pipeline:
         out: list[tuple[float, np.ndarray]] = []
         bad = np.flatnonzero(~finite)
         self._conditions.append(
-            f"nan: {bad.size} sample(s) with NaN/Inf between t={timestamps[bad[0]]:.3f} and "
-            f"t={timestamps[bad[-1]]:.3f} s dropped; filter and window restarted"
+            StreamEvent(
+                "nonfinite",
+                f"{bad.size} sample(s) with NaN/Inf between t={timestamps[bad[0]]:.3f} and "
+                f"t={timestamps[bad[-1]]:.3f} s dropped; filter and window restarted",
+                samples=int(bad.size),
+                timestamp=float(timestamps[bad[0]]),
+            )
         )
         # Split into runs of finite samples; everything after a bad sample starts afresh.
         edges = np.flatnonzero(np.diff(np.concatenate(([0], finite.astype(np.int8), [0]))))
@@ -473,9 +483,7 @@ class Pipeline:
             if epoch is None:
                 keep.append((t, name))
             elif epoch is _History.GONE:
-                self._conditions.append(
-                    f"epoch: marker {name!r} at t={t:.3f} s is older than the buffered data; skipped"
-                )
+                pass  # older than the buffered data: no epoch to cut
             else:
                 proba = self.predict_proba_epochs(epoch[None])[0]
                 self._epoch_results.append((t, name, proba))

@@ -72,7 +72,8 @@ def test_non_finite_samples_are_dropped_reported_and_do_not_poison_the_state():
     for pos in range(0, n, 40):
         out.extend(pipe.push(data[:, pos : pos + 40], rec.times[pos : pos + 40]))
     conditions = pipe.conditions()
-    assert len(conditions) == 1 and "2 sample(s) with NaN/Inf" in conditions[0]
+    assert len(conditions) == 1 and "2 sample(s) with NaN/Inf" in conditions[0].message
+    assert conditions[0].kind == "nonfinite" and conditions[0].samples == 2
     times = np.asarray([t for t, _ in out])
     probs = np.asarray([p for _, p in out])
     assert np.all(np.isfinite(probs))

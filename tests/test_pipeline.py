@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from bci_synthetic import CH, SFREQ, make_recording, paradigm
+from live_helpers import push_chunks
 
 from acquisition.array_source import ArraySource
 from bci.errors import BCIError
@@ -17,21 +18,15 @@ def test_online_features_equal_offline_in_random_chunks(method):
     pipe = Pipeline.for_recording(paradigm(method, csp_components=2), rec).fit(rec)
     windows, ends = pipe.windows_from_recording(rec)
     offline = pipe.features(windows)
-    rng = np.random.default_rng(7)
-    got, times, pos = [], [], 0
-    pipe.reset_online()
-    while pos < rec.n_samples:
-        k = int(rng.integers(1, 80))
-        for t, f in pipe.push_features(rec.data[:, pos : pos + k], rec.times[pos : pos + k]):
-            got.append(f)
-            times.append(t)
-        pos += k
+    sizes = np.random.default_rng(7).integers(1, 80, size=500)
+    times, online = push_chunks(pipe, rec.data, rec.times, sizes)
+    got = pipe.features(online)
     assert len(got) == len(offline) > 100
-    assert np.max(np.abs(np.asarray(got) - offline)) < 1e-10
-    assert np.array_equal(np.asarray(times), ends)
+    assert np.max(np.abs(got - offline)) < 1e-10
+    assert np.array_equal(times, ends)
 
 
-def test_push_yields_one_probability_per_step_after_a_full_window():
+def test_push_windows_yields_one_window_per_step_after_a_full_window():
     rec = make_recording()
     pipe = Pipeline.for_recording(paradigm(), rec).fit(rec)
     pipe.reset_online()
@@ -39,13 +34,15 @@ def test_push_yields_one_probability_per_step_after_a_full_window():
     outputs = []
     while not src.ended:
         data, ts = src.pull()
-        outputs.extend(pipe.push(data, ts))
-    first_t, first_p = outputs[0]
+        outputs.extend(pipe.push_windows(data, ts))
+    first_t, first_w = outputs[0]
     assert first_t == pytest.approx(rec.start_time + (pipe.window_samples - 1) / SFREQ)
     assert np.diff([t for t, _ in outputs]) == pytest.approx(0.1)
-    assert first_p.shape == (3,) and first_p.sum() == pytest.approx(1.0)
+    assert first_w.shape == (4, pipe.window_samples)
+    proba = pipe.predict_proba_epochs(np.stack([w for _, w in outputs]))
+    assert proba.shape[1] == 3 and np.allclose(proba.sum(axis=1), 1.0)
     offline = pipe.predict_proba_epochs(pipe.windows_from_recording(rec)[0])
-    assert np.max(np.abs(np.asarray([p for _, p in outputs]) - offline)) < 1e-10
+    assert np.max(np.abs(proba - offline)) < 1e-10
 
 
 def test_fit_predicts_held_out_recording_and_reports_classes():
@@ -70,7 +67,8 @@ def test_non_finite_samples_are_dropped_reported_and_do_not_poison_the_state():
     data[0, 3001] = np.inf
     out = []
     for pos in range(0, n, 40):
-        out.extend(pipe.push(data[:, pos : pos + 40], rec.times[pos : pos + 40]))
+        wins = pipe.push_windows(data[:, pos : pos + 40], rec.times[pos : pos + 40])
+        out.extend((t, pipe.predict_proba_epochs(w[None])[0]) for t, w in wins)
     conditions = pipe.conditions()
     assert len(conditions) == 1 and "2 sample(s) with NaN/Inf" in conditions[0].message
     assert conditions[0].kind == "nonfinite" and conditions[0].samples == 2
@@ -92,25 +90,9 @@ def test_non_finite_samples_are_dropped_reported_and_do_not_poison_the_state():
         pipe.model,
         pipe.classes_,
     )
-    ref = fresh.push(rec.data[:, 3002:], rec.times[3002:])
-    assert np.max(np.abs(np.asarray([p for _, p in ref]) - probs[times > bad_t])) < 1e-10
-
-
-def test_online_marker_locked_epochs_match_offline_epochs():
-    rec = make_recording()
-    pipe = Pipeline.for_recording(paradigm(), rec).fit(rec)
-    E, y, _ = pipe.epochs_from_recording(rec)
-    offline = pipe.predict_proba_epochs(E)
-    pipe.reset_online()
-    src = ArraySource(rec, chunk_size=33)
-    results = []
-    while not src.ended:
-        data, ts = src.pull()
-        pipe.push(data, ts)
-        pipe.push_markers(*src.pull_markers())
-        results.extend(pipe.pop_epoch_results())
-    assert [r[1] for r in results] == y.tolist()
-    assert np.max(np.abs(np.asarray([r[2] for r in results]) - offline)) < 1e-10
+    _, ref = push_chunks(fresh, rec.data[:, 3002:], rec.times[3002:], [rec.n_samples])
+    expected = fresh.predict_proba_epochs(ref)
+    assert np.max(np.abs(expected - probs[times > bad_t])) < 1e-10
 
 
 def test_channel_selection_reorders_and_reports_missing():
@@ -123,7 +105,7 @@ def test_channel_selection_reorders_and_reports_missing():
     with pytest.raises(BCIError, match="missing channels Pz"):
         Pipeline(paradigm(), ["Pz"], SFREQ).recording_data(rec)
     with pytest.raises(BCIError, match="not trained"):
-        pipe.push(rec.data[:2, :10], rec.times[:10])
+        pipe.predict_proba_epochs(np.zeros((1, 2, pipe.window_samples)))
 
 
 def test_training_needs_two_classes_and_epochs():

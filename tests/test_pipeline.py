@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import glob
+import time
+
 import numpy as np
 import pytest
 from bci_synthetic import CH, SFREQ, make_recording, paradigm
 from live_helpers import push_chunks
 
 from acquisition.array_source import ArraySource
+from acquisition.file_source import load_recording
+from acquisition.lsl_source import LSLSource
+from acquisition.player import Player
+from acquisition.recording import Recording
+from acquisition.simulator import simulate_recording
 from bci.errors import BCIError
+from bci.paradigm import builtin_paradigm
 from bci.pipeline import Pipeline, channel_index_map
 
 
@@ -116,3 +125,80 @@ def test_training_needs_two_classes_and_epochs():
         pipe.fit_epochs(E[y == "left"], y[y == "left"])
     with pytest.raises(BCIError, match="not classes of the paradigm"):
         pipe.fit_epochs(E, np.where(y == "left", "up", y))
+
+
+# ------------------------------------------- online == offline through a replayed LSL stream
+OCCIPITAL = ("Oz", "O1", "O2", "PO3", "POz", "PO7", "PO8", "PO4")
+
+
+def _ssvep_recording(kind: str, shared_data_dir) -> Recording:
+    """Simulated SSVEP (always there) or SSVEP-exo subject 01 (the shipped paradigm's data)."""
+    if kind == "simulated":
+        freqs = {"2": 13.0, "3": 21.0, "4": 17.0}  # ssvep_exo's marker codes; "1" is rest
+        cues = [(1.0 + 7.0 * k, ("1", "2", "3", "4")[k % 4]) for k in range(12)]
+        rec = simulate_recording(
+            cues, duration=86.0, seed=5, sfreq=256.0, ch_names=OCCIPITAL, ssvep_freqs=freqs
+        )
+        return rec
+    files = sorted(
+        glob.glob(glob.escape(str(shared_data_dir / "ssvep-exo")) + "/subject01/*_raw.fif")
+    )
+    return load_recording(files[0])
+
+
+def _quantised_as_sent(rec: Recording, n: int) -> Recording:
+    """The first ``n`` samples as the player sends them: float32 microvolts, back in volts."""
+    data = (rec.data[:, :n] * 1e6).astype(np.float32).astype(np.float64) * 1e-6
+    keep = rec.marker_samples < n
+    return Recording(
+        data,
+        rec.info,
+        rec.marker_samples[keep],
+        [m for m, k in zip(rec.marker_labels, keep, strict=True) if k],
+    )
+
+
+@pytest.mark.lsl
+@pytest.mark.parametrize("kind", ["simulated", "ssvep-exo"])
+def test_filter_bank_riemann_online_over_lsl_equals_offline(kind, unique_name, request):
+    """The shipped SSVEP method: windows pushed chunk by chunk as they arrive over real LSL
+    from the project's player give the offline features of the same samples to 1e-10."""
+    shared = request.getfixturevalue("shared_data") if kind == "ssvep-exo" else None
+    rec = _ssvep_recording(kind, shared)
+    par = builtin_paradigm("ssvep_exo")
+    if kind == "simulated":  # the simulator's markers are the class names' codes already
+        assert set(rec.marker_labels) <= set(par.classes.values())
+    pipe = Pipeline.for_recording(par, rec).fit(rec)
+    assert pipe.steps and type(pipe.steps[0]).__name__ == "FilterBankTangentSpace"
+    sent = _quantised_as_sent(rec, min(rec.n_samples, int(60 * rec.sfreq)))
+    player = Player(ArraySource(sent, chunk_size=64), name=unique_name, speed=8.0)
+    received, ends, windows = [], [], []
+    try:
+        with LSLSource(name=unique_name, timeout=5.0) as src:
+            player.start()  # LSL gives a new inlet no backlog: send once it listens
+            pipe.reset_online()
+            deadline = time.monotonic() + 60.0
+            got = 0
+            while got < sent.n_samples and time.monotonic() < deadline:
+                data, ts = src.pull()
+                if not ts.size:
+                    time.sleep(0.002)  # pacing the poll loop, not a wait for data
+                    continue
+                received.append(data)
+                got += ts.size
+                for t, w in pipe.push_windows(data, ts):  # the live session's online step
+                    ends.append(t)
+                    windows.append(w)
+            events = [e.kind for e in src.conditions()]
+    finally:
+        player.close()
+    assert got == sent.n_samples, f"{got} of {sent.n_samples} samples arrived"
+    assert not {"gap", "timestamp_jump", "lost"} & set(events)
+    assert np.array_equal(np.hstack(received), sent.data)  # LSL carried the samples exactly
+    online = pipe.features(np.stack(windows))
+    offline_windows, _ = pipe.windows_from_recording(sent)
+    offline = pipe.features(offline_windows)
+    assert online.shape == offline.shape and len(online) > 150
+    assert np.max(np.abs(online - offline)) < 1e-10
+    # One window per online step of stream time (the player's timestamps run 8x faster).
+    assert np.diff(ends) == pytest.approx(par.online.step / 8.0, abs=2e-3)

@@ -14,6 +14,13 @@ os.environ.setdefault("LSLAPICFG", str(Path(__file__).with_name("lsl_api.cfg")))
 from acquisition.array_source import ArraySource
 from acquisition.errors import AcquisitionError
 from acquisition.recording import Recording
-from acquisition.source import Source, SourceInfo
+from acquisition.source import Source, SourceInfo, StreamEvent
 
-__all__ = ["AcquisitionError", "ArraySource", "Recording", "Source", "SourceInfo"]
+__all__ = [
+    "AcquisitionError",
+    "ArraySource",
+    "Recording",
+    "Source",
+    "SourceInfo",
+    "StreamEvent",
+]

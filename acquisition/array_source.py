@@ -5,15 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from acquisition.recording import Recording
-from acquisition.source import SourceInfo, empty_markers
+from acquisition.source import Source, SourceInfo, StreamEvent, empty_markers, nonfinite_event
 
 
-class ArraySource:
+class ArraySource(Source):
     """Replay a :class:`Recording` deterministically through the ``Source`` interface.
 
     Each ``pull`` returns at most ``chunk_size`` samples (or ``max_samples`` if smaller)
     as fast as it is called; markers are released once the samples they point at have been
-    pulled. This is the offline face of every file and of the simulator.
+    pulled. This is the offline face of every file and of the simulator. A recording has
+    no gaps and cannot stall; the only condition it reports is ``nonfinite`` (a chunk
+    holding NaN/Inf values, passed on unchanged).
 
     Parameters
     ----------
@@ -31,6 +33,7 @@ class ArraySource:
         self._pos = 0
         self._marker_pos = 0
         self._closed = False
+        self._conditions: list[StreamEvent] = []
 
     @property
     def info(self) -> SourceInfo:
@@ -61,7 +64,15 @@ class ArraySource:
         data = self.recording.data[:, self._pos : stop].copy()
         times = self.recording.start_time + np.arange(self._pos, stop) / self.recording.sfreq
         self._pos = stop
+        bad = nonfinite_event(self.info, data)
+        if bad is not None:
+            self._conditions.append(bad)
         return data, times
+
+    def conditions(self) -> list[StreamEvent]:
+        """Return and forget the ``nonfinite`` events of the chunks pulled since the last call."""
+        out, self._conditions = self._conditions, []
+        return out
 
     def pull_markers(self) -> tuple[np.ndarray, list[str]]:
         """Return the markers whose sample has been pulled since the last call."""
@@ -84,9 +95,3 @@ class ArraySource:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError(f"source {self.info.name!r} is closed; open a new one to read again")
-
-    def __enter__(self) -> ArraySource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

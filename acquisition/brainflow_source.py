@@ -40,8 +40,14 @@ from brainflow.exit_codes import BrainFlowExitCodes
 from acquisition.dejitter import Dejitterer
 from acquisition.errors import BoardError
 from acquisition.health import HealthTracker, StreamHealth
-from acquisition.lsl_source import Condition
-from acquisition.source import SourceInfo, empty_chunk, empty_markers
+from acquisition.source import (
+    Source,
+    SourceInfo,
+    StreamEvent,
+    empty_chunk,
+    empty_markers,
+    nonfinite_event,
+)
 
 
 def _board_names() -> dict[str, int]:
@@ -328,7 +334,7 @@ def _marker_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-class BrainFlowSource:
+class BrainFlowSource(Source):
     """A ``Source`` over a BrainFlow board (see the module docstring).
 
     Parameters
@@ -420,7 +426,7 @@ class BrainFlowSource:
         self._tracker = HealthTracker(lay.sfreq, jitter_tolerance=1e9, start_time=started)
         self._counter = PackageCounter()
         self._dejitter = Dejitterer(lay.sfreq) if dejitter else None
-        self._conditions: list[Condition] = []
+        self._conditions: list[StreamEvent] = []
         self._markers: list[tuple[float, str]] = []
         self._state = "ok"
         self._last_data = started
@@ -450,7 +456,7 @@ class BrainFlowSource:
             snap, dropped_samples=self._counter.dropped, gaps=self._counter.gaps
         )
 
-    def conditions(self) -> list[Condition]:
+    def conditions(self) -> list[StreamEvent]:
         """Return and forget what happened since the last call (``gap``, ``stalled``...)."""
         out, self._conditions = self._conditions, []
         return out
@@ -488,10 +494,10 @@ class BrainFlowSource:
         if self._state == "ok" and silent > self._stall_seconds:
             self._state = "stalled"
             self._conditions.append(
-                Condition(
+                StreamEvent(
                     "stalled",
-                    now,
                     f"board {self._info.name!r}: no data for {silent:.1f} s",
+                    now,
                     seconds=silent,
                 )
             )
@@ -502,8 +508,8 @@ class BrainFlowSource:
             silent = now - self._last_data
             self._state = "ok"
             self._conditions.append(
-                Condition(
-                    "resumed", now, f"board {name!r}: data again after {silent:.1f} s", silent
+                StreamEvent(
+                    "resumed", f"board {name!r}: data again after {silent:.1f} s", now, silent
                 )
             )
         self._last_data = now
@@ -516,24 +522,26 @@ class BrainFlowSource:
             for index, missing in self._counter.update(raw[self.layout.package_row]):
                 breaks.append(index)
                 self._conditions.append(
-                    Condition(
+                    StreamEvent(
                         "gap",
-                        now,
                         f"board {name!r}: {missing} samples missing (package counter) at "
                         f"t={stamps[index]:.3f}",
+                        now,
                         seconds=missing / self._info.sfreq,
                         samples=missing,
+                        timestamp=float(stamps[index]),
                     )
                 )
         for ev in self._tracker.update(stamps, now):
             if ev.kind == "timestamp_jump":
                 breaks.append(ev.index)
                 self._conditions.append(
-                    Condition(
+                    StreamEvent(
                         ev.kind,
-                        now,
                         f"board {name!r}: timestamps jumped by {ev.seconds:+.3f} s",
+                        now,
                         ev.seconds,
+                        timestamp=ev.timestamp,
                     )
                 )
         if self.layout.marker_row is not None:
@@ -541,17 +549,9 @@ class BrainFlowSource:
             for i in np.flatnonzero(row != 0):
                 self._markers.append((float(stamps[i]), _marker_text(float(row[i]))))
         data = raw[self._rows] * self._scales
-        finite = np.isfinite(data)
-        if not finite.all():
-            bad = int(finite.size - np.count_nonzero(finite))
-            self._conditions.append(
-                Condition(
-                    "nonfinite",
-                    now,
-                    f"board {name!r}: {bad} NaN/Inf values in a chunk of {data.shape[1]} samples",
-                    samples=bad,
-                )
-            )
+        bad = nonfinite_event(self._info, data)
+        if bad is not None:
+            self._conditions.append(bad)
         return data, self._smooth(stamps, sorted(set(breaks)))
 
     def _smooth(self, stamps: np.ndarray, breaks: list[int]) -> np.ndarray:

@@ -19,8 +19,8 @@
 ``pull`` never blocks for more than a few milliseconds (except while reconnecting, bounded
 by ``connect_timeout``), so a GUI can call it at 60 Hz.
 
-Conditions (kinds): ``gap`` (samples missing in the timestamps), ``stalled`` (no data for
-``stall_seconds``), ``resumed`` (data again after a stall), ``lost``, ``restored``,
+Conditions (:class:`~acquisition.source.StreamEvent` kinds): ``gap`` (samples missing in
+the timestamps), ``stalled`` (no data for ``stall_seconds``), ``resumed`` (data again after a stall), ``lost``, ``restored``,
 ``nonfinite`` (NaN/Inf values passed on), ``timestamp_jump``, ``marker_lost``,
 ``marker_restored``.
 """
@@ -37,7 +37,14 @@ from acquisition.dejitter import Dejitterer
 from acquisition.errors import StreamChangedError, StreamNotFoundError
 from acquisition.health import HealthTracker, StreamHealth
 from acquisition.lsl_metadata import read_channel_metadata
-from acquisition.source import SourceInfo, empty_chunk, empty_markers
+from acquisition.source import (
+    Source,
+    SourceInfo,
+    StreamEvent,
+    empty_chunk,
+    empty_markers,
+    nonfinite_event,
+)
 
 _NUMPY_DTYPES = {
     pylsl.cf_float32: np.float32,
@@ -59,32 +66,6 @@ _FORMAT_NAMES = {
 
 #: Seconds between two looks at the background resolver while a stream is stalled or lost.
 _POLL_INTERVAL = 0.2
-
-
-@dataclass(frozen=True)
-class Condition:
-    """Something that happened to a stream, reported once by ``conditions()``.
-
-    Parameters
-    ----------
-    kind : str
-        ``gap``, ``stalled``, ``resumed``, ``lost``, ``restored``, ``nonfinite``,
-        ``timestamp_jump``, ``marker_lost`` or ``marker_restored``.
-    time : float
-        ``pylsl.local_clock()`` when it was noticed.
-    detail : str
-        A sentence for the log, naming the stream and the figures.
-    seconds : float
-        Duration involved (gap length, jump size, time lost), ``nan`` when not applicable.
-    samples : int
-        Samples involved (missing samples, non-finite values), 0 when not applicable.
-    """
-
-    kind: str
-    time: float
-    detail: str
-    seconds: float = float("nan")
-    samples: int = 0
 
 
 @dataclass(frozen=True)
@@ -230,7 +211,7 @@ class MarkerInlet:
         self._query = build_query(info.name(), stype, source_id)
         self._recover = recover
         self._timeout = float(timeout)
-        self._conditions: list[Condition] = []
+        self._conditions: list[StreamEvent] = []
         self._rediscovery: _Rediscovery | None = None
         self._lost_uid = ""
         self._inlet: pylsl.StreamInlet | None = None
@@ -244,7 +225,7 @@ class MarkerInlet:
         )
         self._inlet.open_stream(timeout=min(self._timeout, 2.0))
 
-    def conditions(self) -> list[Condition]:
+    def conditions(self) -> list[StreamEvent]:
         """Return and forget the ``marker_lost`` / ``marker_restored`` conditions seen."""
         out, self._conditions = self._conditions, []
         return out
@@ -275,7 +256,7 @@ class MarkerInlet:
         self._close_inlet()
         self._lost_uid = self._uid
         self._conditions.append(
-            Condition("marker_lost", now, f"marker stream {self.name!r} disappeared")
+            StreamEvent("marker_lost", f"marker stream {self.name!r} disappeared", now)
         )
         if self._recover:
             self._rediscovery = _Rediscovery(self._query, now)
@@ -293,11 +274,11 @@ class MarkerInlet:
         self._rediscovery.close()
         self._rediscovery = None
         self._conditions.append(
-            Condition(
+            StreamEvent(
                 "marker_restored",
-                now,
                 f"marker stream {self.name!r} is back after {lost_for:.1f} s; markers sent "
                 "meanwhile are missing",
+                now,
                 seconds=lost_for,
             )
         )
@@ -332,7 +313,7 @@ def _marker_text(value: object) -> str:
     return str(value)
 
 
-class LSLSource:
+class LSLSource(Source):
     """A live EEG stream from LSL, as a ``Source`` with health and recovery.
 
     Parameters
@@ -399,7 +380,7 @@ class LSLSource:
         self._dejitter_enabled = dejitter
         self._jitter_tolerance = float(jitter_tolerance)
         self._connect_timeout = float(connect_timeout)
-        self._conditions: list[Condition] = []
+        self._conditions: list[StreamEvent] = []
         self._state = "ok"
         self._changed: str | None = None
         self._rediscovery: _Rediscovery | None = None
@@ -511,7 +492,7 @@ class LSLSource:
         self._last_before_loss = self._tracker.last_timestamp
         self._pending_restore = True
         self._dejitter.reset()
-        self._conditions.append(Condition("lost", now, f"stream {self._info.name!r} lost: {why}"))
+        self._conditions.append(StreamEvent("lost", f"stream {self._info.name!r} lost: {why}", now))
         if self._recover and self._rediscovery is None:
             self._rediscovery = _Rediscovery(self._query, now)
 
@@ -569,7 +550,7 @@ class LSLSource:
             pylsl.local_clock(), clock_offset=self._clock_offset, state=self._state
         )
 
-    def conditions(self) -> list[Condition]:
+    def conditions(self) -> list[StreamEvent]:
         """Return and forget the conditions reported since the last call (markers' included)."""
         out, self._conditions = self._conditions, []
         if self._markers is not None:
@@ -619,10 +600,10 @@ class LSLSource:
         if self._state == "ok" and silent > self._stall_seconds:
             self._state = "stalled"
             self._conditions.append(
-                Condition(
+                StreamEvent(
                     "stalled",
-                    now,
                     f"stream {self._info.name!r}: no data for {silent:.1f} s",
+                    now,
                     seconds=silent,
                 )
             )
@@ -642,8 +623,8 @@ class LSLSource:
                 self._rediscovery.close()
                 self._rediscovery = None
             self._conditions.append(
-                Condition(
-                    "resumed", now, f"stream {name!r}: data again after {silent:.1f} s", silent
+                StreamEvent(
+                    "resumed", f"stream {name!r}: data again after {silent:.1f} s", now, silent
                 )
             )
         if self._pending_restore:
@@ -654,43 +635,40 @@ class LSLSource:
                 max(round(gap * self._info.sfreq * self._speed) - 1, 0) if math.isfinite(gap) else 0
             )
             self._conditions.append(
-                Condition(
+                StreamEvent(
                     "restored",
-                    now,
                     f"stream {name!r} restored (source_id {self._info.source_id!r}) after "
                     f"{down:.1f} s; timestamp gap {gap:.3f} s, about {missing} samples never "
                     "received",
+                    now,
                     seconds=gap,
                     samples=missing,
                 )
             )
         self._last_data = now
         events = self._tracker.update(stamps, now)
+        times = self._smooth(stamps, [ev.index for ev in events])
         for ev in events:
             if ev.kind == "gap":
-                detail = (
+                message = (
                     f"stream {name!r}: {ev.samples} samples missing ({ev.seconds:.3f} s gap "
                     f"at t={ev.timestamp:.3f})"
                 )
             else:
-                detail = f"stream {name!r}: timestamps jumped by {ev.seconds:+.3f} s at t={ev.timestamp:.3f}"
-            self._conditions.append(Condition(ev.kind, now, detail, ev.seconds, ev.samples))
+                message = (
+                    f"stream {name!r}: timestamps jumped by {ev.seconds:+.3f} s at "
+                    f"t={ev.timestamp:.3f}"
+                )
+            # The timestamp as pull returns it, so a consumer finds the sample exactly.
+            at = float(times[ev.index])
+            self._conditions.append(
+                StreamEvent(ev.kind, message, now, ev.seconds, ev.samples, timestamp=at)
+            )
         data = raw.T.astype(np.float64)
         data *= self._scales
-        finite = np.isfinite(data)
-        if not finite.all():
-            bad = int(finite.size - np.count_nonzero(finite))
-            channels = [self._info.ch_names[i] for i in np.flatnonzero(~finite.all(axis=1))]
-            self._conditions.append(
-                Condition(
-                    "nonfinite",
-                    now,
-                    f"stream {name!r}: {bad} NaN/Inf values in a chunk of {data.shape[1]} "
-                    f"samples, channels {', '.join(channels[:8])}; passed on unchanged",
-                    samples=bad,
-                )
-            )
-        times = self._smooth(stamps, [ev.index for ev in events])
+        bad = nonfinite_event(self._info, data)
+        if bad is not None:
+            self._conditions.append(bad)
         if now >= self._next_offset_query:
             self._next_offset_query = now + 5.0
             try:
@@ -729,15 +707,8 @@ class LSLSource:
         if self._markers is not None:
             self._markers.close()
 
-    def __enter__(self) -> LSLSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 __all__ = [
-    "Condition",
     "LSLSource",
     "MarkerInlet",
     "StreamDescription",

@@ -32,7 +32,7 @@ from scipy import signal
 from acquisition.errors import AcquisitionError
 from acquisition.montage import standard_1020_positions, standard_name_map
 from acquisition.recording import Recording
-from acquisition.source import SourceInfo, empty_markers
+from acquisition.source import Source, SourceInfo, empty_markers
 
 #: Default montage: sensorimotor strip with its FC/CP neighbours, plus parietal/occipital.
 DEFAULT_CH_NAMES: tuple[str, ...] = (
@@ -97,7 +97,7 @@ _RHYTHMS: tuple[tuple[str, tuple[float, float], float, str, float], ...] = (
 _SSVEP_CENTRE, _SSVEP_SPREAD = "Oz", 0.04
 
 
-class SimulatedHeadset:
+class SimulatedHeadset(Source):
     """A ``Source`` of synthetic EEG from a simulated person doing a cued task.
 
     Parameters

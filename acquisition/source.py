@@ -1,11 +1,19 @@
-"""The ``Source`` protocol every EEG source implements, and the metadata it carries."""
+"""The ``Source`` protocol every EEG source implements, the metadata it carries, its events.
+
+What a source must implement is in :class:`Source`; what it reports is a list of
+:class:`StreamEvent` (the program's one event type) from :meth:`Source.conditions`.
+"""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+import pylsl
+
+from acquisition.health import StreamHealth
 
 
 @dataclass(frozen=True)
@@ -60,33 +68,179 @@ class SourceInfo:
         return len(self.ch_names)
 
 
+#: Kinds of :class:`StreamEvent` a source reports from :meth:`Source.conditions`.
+SOURCE_EVENT_KINDS = (
+    "gap",  # samples missing in the timestamps
+    "timestamp_jump",  # the sender's clock jumped (not lost data)
+    "stalled",  # no data for a while, the stream still visible
+    "resumed",  # data again after a stall
+    "lost",  # the stream disappeared
+    "restored",  # it came back (maybe with a new source id)
+    "nonfinite",  # NaN/Inf values passed on
+    "marker_lost",  # the marker stream disappeared
+    "marker_restored",  # it came back
+)
+
+#: Kinds a :class:`~bci.live_session.LiveSession` adds to its sources' events.
+SESSION_EVENT_KINDS = (
+    "ended",  # a finite source has delivered everything
+    "error",  # pulling raised (a refused stream, a changed stream...)
+    "behind",  # the classifier skipped stale windows to catch up
+)
+
+#: Every kind a :class:`StreamEvent` may have.
+EVENT_KINDS = SOURCE_EVENT_KINDS + SESSION_EVENT_KINDS
+
+#: Kinds that mean "the stream is not delivering"; a display shows a banner until a
+#: ``resumed`` or ``restored`` event clears it.
+TROUBLE_KINDS = ("stalled", "lost", "error")
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """Something that happened to a stream, reported once.
+
+    The one event type of the program: sources return them from :meth:`Source.conditions`,
+    :class:`~bci.live_session.LiveSession` passes them on (adding its own kinds) in
+    ``LiveUpdate.events``, and the GUI and the logs show them.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`EVENT_KINDS`.
+    message : str
+        A sentence for the user and the log, naming the stream and the figures.
+    time : float
+        ``pylsl.local_clock()`` when it was noticed (default: now).
+    seconds : float
+        Duration involved (gap length, jump size, time lost), ``nan`` when not applicable.
+    samples : int
+        Samples involved (missing samples, non-finite values), 0 when not applicable.
+    timestamp : float
+        Stream time of the first sample after a ``gap`` or ``timestamp_jump`` (``nan`` for
+        the other kinds): where a consumer must not join the signal across.
+
+    Raises
+    ------
+    ValueError
+        ``kind`` is not one of :data:`EVENT_KINDS`.
+    """
+
+    kind: str
+    message: str
+    time: float = field(default_factory=pylsl.local_clock)
+    seconds: float = float("nan")
+    samples: int = 0
+    timestamp: float = float("nan")
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(
+                f"StreamEvent: kind {self.kind!r} is not one of {', '.join(EVENT_KINDS)}"
+            )
+
+
 @runtime_checkable
 class Source(Protocol):
-    """Anything that delivers EEG chunks and string markers.
+    """Anything that delivers EEG chunks and string markers: LSL, files, simulator, boards.
 
-    ``pull`` returns ``(data, timestamps)``: ``data`` float64 ``(n_channels, n_samples)`` in
-    volts for EEG rows, ``timestamps`` float64 ``(n_samples,)`` in seconds, increasing. When
-    nothing is available it returns arrays with zero samples; it never blocks for long.
-    ``pull_markers`` returns the markers that arrived since the last call as
-    ``(timestamps float64 (n,), list of str)``; markers are always strings.
-    ``ended`` is True once a finite source (a file) has delivered everything.
+    A consumer (the player, the live session, the GUI) uses only these members and never
+    probes a source with ``getattr``. An implementation subclasses ``Source`` explicitly:
+    the members marked *required* are abstract; the others have the defaults given here.
+
+    Required (abstract): ``info``, ``ended``, ``pull``, ``pull_markers``, ``close``.
+    With defaults (override when the source has them): ``conditions`` (``[]``), ``health``
+    (None), the context manager (``__exit__`` calls ``close``).
+
+    Attributes
+    ----------
+    info : SourceInfo
+        Required. Channel names, types, units, rate, source id.
+    ended : bool
+        Required. True once a finite source (a file) has delivered everything; always False
+        for a live stream.
+    health : StreamHealth or None
+        Live figures (rate, drops, lag, state) of a live stream; None by default.
+
+    Methods
+    -------
+    pull(max_samples=None)
+        Required. ``(data, timestamps)``: ``data`` float64 ``(n_channels, n_samples)``, EEG
+        rows in volts; ``timestamps`` float64 ``(n_samples,)`` in seconds, increasing; at
+        most ``max_samples`` samples. When nothing is available, zero samples
+        (:func:`empty_chunk`); it never blocks for long (a GUI calls it at 60 Hz).
+    pull_markers()
+        Required. The markers that arrived since the last call, ``(timestamps float64 (n,),
+        list of n str)``; markers are always strings; :func:`empty_markers` when none.
+    close()
+        Required. Release the device, inlet or file; further pulls may raise.
+    conditions()
+        The :class:`StreamEvent` s (kinds :data:`SOURCE_EVENT_KINDS`) since the last call,
+        each reported once; ``[]`` by default (a file, the simulator). The source is the
+        *one* place that detects its gaps, stalls, losses and non-finite values (helpers:
+        :class:`acquisition.health.HealthTracker`, :func:`nonfinite_event`); consumers act
+        on the events and never detect them again.
     """
 
     @property
-    def info(self) -> SourceInfo: ...
+    @abstractmethod
+    def info(self) -> SourceInfo:
+        """Channel names, types, units, rate and source id."""
 
     @property
-    def ended(self) -> bool: ...
+    @abstractmethod
+    def ended(self) -> bool:
+        """True once a finite source has delivered everything."""
 
-    def pull(self, max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+    @abstractmethod
+    def pull(self, max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return the next ``(data, timestamps)``; zero samples when nothing is there."""
 
-    def pull_markers(self) -> tuple[np.ndarray, list[str]]: ...
+    @abstractmethod
+    def pull_markers(self) -> tuple[np.ndarray, list[str]]:
+        """Return the markers ``(timestamps, labels)`` that arrived since the last call."""
 
-    def close(self) -> None: ...
+    @abstractmethod
+    def close(self) -> None:
+        """Release the source."""
 
-    def __enter__(self) -> Source: ...
+    def conditions(self) -> list[StreamEvent]:
+        """Return and forget the events since the last call (none by default)."""
+        return []
 
-    def __exit__(self, *exc: object) -> None: ...
+    @property
+    def health(self) -> StreamHealth | None:
+        """Live health figures of the stream; None for a source without them."""
+        return None
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def nonfinite_event(info: SourceInfo, data: np.ndarray) -> StreamEvent | None:
+    """The ``nonfinite`` event for a chunk holding NaN/Inf values, or None when it is clean.
+
+    Parameters
+    ----------
+    info : SourceInfo
+        The source's info (the message names the stream and the channels).
+    data : ndarray, shape (n_channels, n_samples)
+        The chunk about to be returned by ``pull``.
+    """
+    finite = np.isfinite(data)
+    if finite.all():
+        return None
+    bad = int(finite.size - np.count_nonzero(finite))
+    channels = [info.ch_names[i] for i in np.flatnonzero(~finite.all(axis=1))]
+    return StreamEvent(
+        "nonfinite",
+        f"stream {info.name!r}: {bad} NaN/Inf values in a chunk of {data.shape[1]} samples, "
+        f"channels {', '.join(channels[:8])}; passed on unchanged",
+        samples=bad,
+    )
 
 
 def empty_chunk(n_channels: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 
 One EEG stream becomes the data; its marker stream(s) become string markers placed at
 the nearest EEG sample. Channel labels, types and units come from the stream's
-``desc/channels`` metadata when present (the LSL conventions); units are converted to volts.
+``desc/channels`` metadata, read by the same parser as a live inlet's
+(:mod:`acquisition.lsl_metadata`); units are converted to volts.
 
 A recording may continue in part files next to it (``run.part2.xdf``, ``run.part3.xdf``...,
 written by :class:`acquisition.recorder.Recorder` when a sender restarts with a new source
@@ -19,32 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from acquisition.errors import RecordingFileError
+from acquisition.lsl_metadata import EEG_STREAM_TYPES, xdf_channel_metadata
 from acquisition.recording import Recording
 from acquisition.source import SourceInfo
-
-#: Volts per unit, for the spellings of voltage units seen in LSL metadata.
-VOLT_SCALES: dict[str, float] = {
-    "v": 1.0,
-    "volt": 1.0,
-    "volts": 1.0,
-    "mv": 1e-3,
-    "millivolt": 1e-3,
-    "millivolts": 1e-3,
-    "uv": 1e-6,
-    "µv": 1e-6,  # micro sign
-    "μv": 1e-6,  # Greek mu
-    "microvolt": 1e-6,
-    "microvolts": 1e-6,
-    "nv": 1e-9,
-    "nanovolt": 1e-9,
-    "nanovolts": 1e-9,
-}
-
-#: MNE channel types an LSL ``desc/channels/channel/type`` may name.
-KNOWN_CH_TYPES = {"eeg", "eog", "ecg", "emg", "misc", "stim", "resp", "bio", "seeg", "ecog"}
-
-#: Stream types treated as EEG when picking the data stream automatically.
-EEG_STREAM_TYPES = {"eeg", "exg"}
 
 
 def load_xdf(
@@ -94,8 +72,8 @@ def load_xdf(
             f"{path}: stream {_text(info, 'name')!r} has samples shaped {series.shape} "
             f"but declares {n_ch} channels; the file is corrupt"
         )
-    names, types, units, scales, assumed = _channel_metadata(info, n_ch)
-    data = series.T.astype(np.float64) * scales[:, None]
+    meta = xdf_channel_metadata(info)
+    data = series.T.astype(np.float64) * meta.scales[:, None]
 
     marker_list = _pick_marker_streams(path, streams, eeg, marker_stream)
     m_times: list[np.ndarray] = []
@@ -120,14 +98,14 @@ def load_xdf(
         "streams": [_summary(s) for s in streams],
         "parts": [str(p) for p in parts],
     }
-    if assumed:
+    if meta.assumed_units:
         extras["assumed_units"] = "microvolts"
     source_info = SourceInfo(
         name=_text(info, "name") or path.stem,
-        ch_names=tuple(names),
-        ch_types=tuple(types),
+        ch_names=meta.ch_names,
+        ch_types=meta.ch_types,
         sfreq=sfreq,
-        units=tuple(units),
+        units=meta.units,
         source_id=_text(info, "source_id") or str(path.resolve()),
     )
     return Recording(
@@ -302,44 +280,6 @@ def _pick_marker_streams(
             )
         )
     ]
-
-
-def _channel_metadata(
-    info: dict, n_ch: int
-) -> tuple[list[str], list[str], list[str], np.ndarray, bool]:
-    """Return names, MNE types, units (as delivered), volt scales and whether units were assumed."""
-    stream_is_eeg = _text(info, "type").lower() in EEG_STREAM_TYPES
-    channels: list[dict] = []
-    desc = info.get("desc") or [None]
-    if isinstance(desc[0], dict):
-        ch_block = (desc[0].get("channels") or [None])[0]
-        if isinstance(ch_block, dict):
-            channels = [c for c in ch_block.get("channel") or [] if isinstance(c, dict)]
-    if len(channels) != n_ch:
-        channels = [{} for _ in range(n_ch)]
-    names, types, units = [], [], []
-    scales = np.ones(n_ch)
-    assumed = False
-    for i, ch in enumerate(channels):
-        names.append(_text(ch, "label") or f"ch{i + 1}")
-        ch_type = _text(ch, "type").lower()
-        if not ch_type:
-            ch_type = "eeg" if stream_is_eeg else "misc"
-        elif ch_type not in KNOWN_CH_TYPES:
-            ch_type = "misc"
-        unit = _text(ch, "unit")
-        if not unit and ch_type in {"eeg", "eog", "ecg", "emg"} and stream_is_eeg:
-            unit, assumed = "microvolts", True
-        scale = VOLT_SCALES.get(unit.strip().lower().replace(" ", ""))
-        if scale is not None:
-            scales[i] = scale
-            units.append("V")
-        else:
-            units.append(unit or "NA")
-            if ch_type == "eeg":
-                ch_type = "misc"  # a row we cannot put in volts must not pass as EEG
-        types.append(ch_type)
-    return names, types, units, scales, assumed
 
 
 def _nearest_samples(

@@ -10,6 +10,12 @@ of signal, so a window driving it stays responsive even when a backlog arrives a
 Latency is measured on the LSL clock: ``pylsl.local_clock()`` when a probability is
 produced minus the timestamp of the last sample of its window. A display adds the time
 to the screen with :meth:`LiveSession.record_screen_time`.
+
+The session detects nothing about the stream itself: the source reports gaps, stalls,
+losses and non-finite values as :class:`~acquisition.source.StreamEvent` s
+(:meth:`~acquisition.source.Source.conditions`); the session passes them on, adds its own
+(``ended``, ``error``, ``behind``) and acts on them (restarting classification at a gap,
+a forward jump, a loss or a restore).
 """
 
 from __future__ import annotations
@@ -19,53 +25,33 @@ import uuid
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pylsl
 
 from acquisition.errors import AcquisitionError
-from acquisition.source import Source
+from acquisition.health import StreamHealth
+from acquisition.source import TROUBLE_KINDS, Source, StreamEvent
 from bci.errors import BCIError
 from bci.model_file import check_stream_compatible
+from bci.pipeline import Pipeline
 from models.errors import ModelError
 
-#: Event kinds a session reports (the source's own conditions are mapped onto these).
-EVENT_KINDS = (
-    "stalled",
-    "resumed",
-    "lost",
-    "restored",
-    "gap",
-    "timestamp_jump",
-    "nonfinite",
-    "marker_lost",
-    "marker_restored",
-    "ended",
-    "error",
-)
+__all__ = [
+    "RESTART_GAP_SECONDS",
+    "TROUBLE_KINDS",
+    "LatencyTracker",
+    "LiveSession",
+    "LiveUpdate",
+    "StreamEvent",
+    "probability_outlet",
+]
 
-#: Kinds that mean "the stream is not delivering"; a display shows a banner until a
-#: "resumed" or "restored" event clears it.
-TROUBLE_KINDS = ("stalled", "lost", "error")
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """A condition of the stream worth telling the user about.
-
-    Parameters
-    ----------
-    kind : str
-        One of :data:`EVENT_KINDS`.
-    message : str
-        A sentence for the user.
-    time : float
-        ``pylsl.local_clock()`` when it was noticed.
-    """
-
-    kind: str
-    message: str
-    time: float
+#: A gap or forward timestamp jump longer than this many seconds (or 5 samples, when
+#: longer) restarts classification, so that no window spans a hole in the signal; shorter
+#: ones (a dropped sample or two) are bridged.
+RESTART_GAP_SECONDS = 0.1
 
 
 @dataclass
@@ -87,7 +73,7 @@ class LiveUpdate:
     markers : list of str
         The new markers.
     events : list of StreamEvent
-        Conditions noticed during this step.
+        The source's conditions and the session's own events of this step.
     now : float
         ``pylsl.local_clock()`` at the end of the step.
     """
@@ -172,14 +158,12 @@ class LiveSession:
     source : Source
         Where samples come from (an ``LSLSource`` in use; any Source in tests).
     pipeline : Pipeline
-        A fitted ``bci.pipeline.Pipeline`` (e.g. from ``bci.model_file.load_model``).
+        A fitted pipeline (e.g. from ``bci.model_file.load_model``).
     publish_name : str or None
         When set, probabilities are published on the LSL stream
         ``<publish_name>-probabilities``.
     max_pull_seconds : float
         Most signal handled in one step, so a backlog is worked off over several steps.
-    stall_after : float
-        Seconds without samples after which the stream is reported as stalled.
     max_lag_seconds : float or None
         When the classifier has fallen further behind than this (a slow machine, a heavy
         model), windows older than it are skipped and a ``"behind"`` event says how many:
@@ -195,25 +179,22 @@ class LiveSession:
     def __init__(
         self,
         source: Source,
-        pipeline: object,
+        pipeline: Pipeline,
         *,
         publish_name: str | None = None,
         max_pull_seconds: float = 1.0,
-        stall_after: float = 1.0,
         max_lag_seconds: float | None = 2.0,
     ) -> None:
         index_map = check_stream_compatible(pipeline, source.info)
-        bind = getattr(pipeline, "bind_input", None)
-        if callable(bind):
-            # A stream with the model's channels in another order is reordered, not refused.
-            bind(index_map)
+        # A stream with the model's channels in another order is reordered, not refused.
+        pipeline.bind_input(index_map)
         self.source = source
         self.pipeline = pipeline
         self.info = source.info
         self.classes: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
         self.max_pull = max(1, round(max_pull_seconds * self.info.sfreq))
-        self.stall_after = float(stall_after)
         self.max_lag = None if max_lag_seconds is None else float(max_lag_seconds)
+        self.restart_gap = max(RESTART_GAP_SECONDS, 5.0 / self.info.sfreq)
         self.windows_skipped = 0
         self.latency = LatencyTracker()
         self.screen_latency = LatencyTracker()
@@ -221,15 +202,12 @@ class LiveSession:
         self.samples_received = 0
         self.outlet = None
         if publish_name:
-            step = getattr(getattr(pipeline, "paradigm", None), "online", None)
             self.outlet = probability_outlet(
-                publish_name, self.classes, step=getattr(step, "step", None)
+                publish_name, self.classes, step=pipeline.paradigm.online.step
             )
         self.publish_name = publish_name
-        self._last_sample_wall = time.monotonic()
         self._clock_shift: float | None = None
         self._last_error: str | None = None
-        self._last_ts: float | None = None
         self._stalled = False
         self._ended_reported = False
         self._hold = np.zeros(self.info.n_channels)
@@ -251,49 +229,24 @@ class LiveSession:
             # A refused stream raises on every pull: say it once, not sixty times a second.
             if str(exc) != self._last_error:
                 self._last_error = str(exc)
-                events.append(self._event("error", str(exc)))
-        reports_conditions = callable(getattr(self.source, "conditions", None))
-        events.extend(self._source_conditions())
+                events.append(StreamEvent("error", str(exc)))
+        conditions = self._source_conditions()
+        events.extend(conditions)
+        self._follow_state(conditions)
         data = np.asarray(data, dtype=np.float64)
         ts = np.asarray(ts, dtype=np.float64)
-        wall = time.monotonic()
         shown = data
         if ts.size:
             self._align_clock(ts)
-            shown = self._displayable(data, events, report=not reports_conditions)
-            if self._last_ts is not None and self._is_gap(ts[0]):
-                gap = ts[0] - self._last_ts
-                if not reports_conditions:
-                    events.append(
-                        self._event(
-                            "gap", f"{gap:.2f} s of signal missing; classification restarts"
-                        )
-                    )
-                # Never let a window span a hole in the signal.
-                self.pipeline.reset_online()
-            self._last_ts = float(ts[-1])
-            self._last_sample_wall = wall
+            shown = self._displayable(data)
             self.samples_received += ts.size
-            self._rate_window.append((wall, ts.size))
-            if self._stalled:
-                self._stalled = False
-                if not reports_conditions:
-                    events.append(self._event("resumed", f"stream {self.info.name!r} is back"))
-        elif not self._stalled and wall - self._last_sample_wall > self.stall_after:
-            self._stalled = True
-            if not reports_conditions:
-                events.append(
-                    self._event(
-                        "stalled",
-                        f"no samples from {self.info.name!r} for "
-                        f"{wall - self._last_sample_wall:.1f} s; waiting for it to come back",
-                    )
-                )
-        if getattr(self.source, "ended", False) and not self._ended_reported and not ts.size:
+            self._rate_window.append((time.monotonic(), ts.size))
+        if self.source.ended and not self._ended_reported and not ts.size:
             self._ended_reported = True
-            events.append(self._event("ended", f"{self.info.name!r} has no more samples"))
+            events.append(StreamEvent("ended", f"{self.info.name!r} has no more samples"))
 
-        prob_times, probas = self._classify(data, ts, events)
+        restarts = self._restart_points(conditions, ts)
+        prob_times, probas = self._classify(data, ts, restarts, events)
         now = self.now()
         if prob_times.size:
             self.latency.add(now - prob_times)
@@ -343,13 +296,13 @@ class LiveSession:
     # ------------------------------------------------------------------ health
     @property
     def stalled(self) -> bool:
-        """True while no samples have arrived for ``stall_after`` seconds."""
+        """True from a ``stalled`` or ``lost`` event of the source to its ``resumed``/``restored``."""
         return self._stalled
 
     @property
-    def health(self) -> object | None:
-        """The source's ``StreamHealth`` when it has one (LSL sources), else None."""
-        return getattr(self.source, "health", None)
+    def health(self) -> StreamHealth | None:
+        """The source's ``StreamHealth`` (None for a source without live health figures)."""
+        return self.source.health
 
     def arrival_rate(self, seconds: float = 5.0) -> float:
         """Samples per second that arrived over the last ``seconds`` of wall time."""
@@ -374,15 +327,21 @@ class LiveSession:
 
     # ------------------------------------------------------------------ internals
     def _classify(
-        self, data: np.ndarray, ts: np.ndarray, events: list[StreamEvent]
+        self, data: np.ndarray, ts: np.ndarray, restarts: list[int], events: list[StreamEvent]
     ) -> tuple[np.ndarray, np.ndarray]:
         empty = np.empty(0), np.empty((0, len(self.classes)))
+        if restarts and restarts[0] == 0:
+            self.pipeline.reset_online()
         if not ts.size:
             return empty
-        windows = self.pipeline.push_windows(data, ts)
-        drain = getattr(self.pipeline, "conditions", None)
-        if callable(drain):
-            drain()  # the source already reported what the pipeline saw; keep memory flat
+        windows: list[tuple[float, np.ndarray]] = []
+        cuts = [0, *(r for r in restarts if r > 0), ts.size]
+        for start, stop in pairwise(cuts):
+            if start > 0:
+                self.pipeline.reset_online()
+            windows.extend(self.pipeline.push_windows(data[:, start:stop], ts[start:stop]))
+        # The source reported the non-finite samples the pipeline dropped; keep memory flat.
+        self.pipeline.conditions()
         if not windows:
             return empty
         if self.max_lag is not None and len(windows) > 1:
@@ -392,7 +351,7 @@ class LiveSession:
             if skipped:
                 self.windows_skipped += skipped
                 events.append(
-                    self._event(
+                    StreamEvent(
                         "behind",
                         f"classification is {now - windows[0][0]:.1f} s behind the stream; "
                         f"skipped {skipped} stale window(s) to catch up",
@@ -403,28 +362,39 @@ class LiveSession:
         probas = self.pipeline.predict_proba_epochs(np.stack([w for _, w in windows]))
         return times, np.asarray(probas, dtype=np.float64)
 
-    def _is_gap(self, first_ts: float) -> bool:
-        expected = self._last_ts + 1.0 / self.info.sfreq
-        return first_ts - expected > max(0.1, 5.0 / self.info.sfreq)
+    def _restart_points(self, conditions: list[StreamEvent], ts: np.ndarray) -> list[int]:
+        """Indices of ``ts`` before which classification restarts (0: before the chunk).
 
-    def _displayable(
-        self, data: np.ndarray, events: list[StreamEvent], *, report: bool
-    ) -> np.ndarray:
+        A loss or a restore starts a new clock segment; a gap or a forward jump longer than
+        :attr:`restart_gap` is a hole no window may span. The source said where (the
+        event's ``timestamp``); a hole it could not place restarts before the chunk.
+        """
+        points: set[int] = set()
+        for ev in conditions:
+            if ev.kind in ("lost", "restored"):
+                points.add(0)
+            elif ev.kind in ("gap", "timestamp_jump") and ev.seconds > self.restart_gap:
+                if ts.size and np.isfinite(ev.timestamp):
+                    points.add(int(np.argmin(np.abs(ts - ev.timestamp))))
+                else:
+                    points.add(0)
+        return sorted(points)
+
+    def _follow_state(self, conditions: list[StreamEvent]) -> None:
+        for ev in conditions:
+            if ev.kind in ("stalled", "lost"):
+                self._stalled = True
+            elif ev.kind in ("resumed", "restored"):
+                self._stalled = False
+
+    def _displayable(self, data: np.ndarray) -> np.ndarray:
         """Return ``data`` with NaN/Inf held at the last good value, for the scope only.
 
         The pipeline gets the raw chunk: it drops non-finite samples and restarts its
-        filter itself (see ``bci.pipeline``).
+        filter itself (see ``bci.pipeline``); the source reported them.
         """
         bad = ~np.isfinite(data)
         if bad.any():
-            if report:
-                events.append(
-                    self._event(
-                        "nonfinite",
-                        f"{int(bad.sum())} NaN/Inf value(s) in {self.info.name!r}; "
-                        "those samples are not classified",
-                    )
-                )
             data = data.copy()
             for ch in np.flatnonzero(bad.any(axis=1)):
                 row = data[ch]
@@ -436,30 +406,7 @@ class LiveSession:
         return data
 
     def _source_conditions(self) -> list[StreamEvent]:
-        conditions = getattr(self.source, "conditions", None)
-        if not callable(conditions):
-            return []
         try:
-            found = conditions() or []
+            return list(self.source.conditions())
         except (AcquisitionError, BCIError) as exc:
-            return [self._event("error", str(exc))]
-        return [self._to_event(c) for c in found]
-
-    def _to_event(self, condition: object) -> StreamEvent:
-        kind = str(getattr(condition, "kind", None) or condition).lower()
-        message = str(
-            getattr(condition, "detail", None) or getattr(condition, "message", None) or condition
-        )
-        if kind in ("nan", "inf", "nonfinite", "non-finite"):
-            kind = "nonfinite"
-        elif kind not in EVENT_KINDS:
-            kind = {"recovered": "restored", "disconnected": "lost", "stall": "stalled"}.get(
-                kind, "gap" if "gap" in kind else "error"
-            )
-        if kind in ("restored", "lost"):
-            # A reconnected stream starts a new clock segment: do not window across it.
-            self.pipeline.reset_online()
-        return self._event(kind, message)
-
-    def _event(self, kind: str, message: str) -> StreamEvent:
-        return StreamEvent(kind, message, pylsl.local_clock())
+            return [StreamEvent("error", str(exc))]

@@ -10,7 +10,7 @@ The feature code is the same objects in both paths, so live features equal offli
 Non-finite samples online
 -------------------------
 A pushed chunk containing NaN or Inf must not poison the filter state (an IIR filter would
-carry the NaN forever). :meth:`Pipeline.push` drops the non-finite samples, records a
+carry the NaN forever). :meth:`Pipeline.push_windows` drops the non-finite samples, records a
 condition (see :meth:`Pipeline.conditions`), resets the filter and the window buffer, and
 starts again from the next finite sample: no output is produced for any window that would
 contain a non-finite sample, and outputs resume once a full window of good samples has
@@ -26,12 +26,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from acquisition.recording import Recording
+from acquisition.source import StreamEvent
 from bci.epochs import cut_epochs, epoch_samples, find_events
 from bci.errors import BCIError
 from bci.features.scaler import StandardScaler
 from bci.features.steps import build_steps
 from bci.filters import CausalFilter, design_sos
-from bci.paradigm import Paradigm, normalize_marker
+from bci.paradigm import Paradigm
 from bci.windows import SlidingWindow, sliding_windows, window_ends
 
 
@@ -244,7 +245,7 @@ class Pipeline:
     def windows_from_recording(self, recording: Recording) -> tuple[np.ndarray, np.ndarray]:
         """Pseudo-online windows of a whole recording and the time of each window's last sample.
 
-        The same windows :meth:`push` would produce if the recording were streamed.
+        The same windows :meth:`push_windows` produces when the recording is streamed.
         """
         data = self.filter_continuous(self.recording_data(recording))
         windows = sliding_windows(data, self.window_samples, self.step_samples)
@@ -337,31 +338,36 @@ class Pipeline:
 
     # ------------------------------------------------------------------ online
     def reset_online(self) -> None:
-        """Start a new stream: fresh filter state, empty window, no pending markers."""
+        """Start a new stream: fresh filter state, empty window."""
         self._filter = self.new_filter()
         self._window = SlidingWindow(self.n_channels, self.window_samples, self.step_samples)
-        self._conditions: list[str] = []
-        self._history = _History(self.n_channels, self._history_samples(), self.sfreq)
-        self._pending: list[tuple[float, str]] = []
-        self._epoch_results: list[tuple[float, str, np.ndarray]] = []
-        self._trial_count = 0
+        self._conditions: list[StreamEvent] = []
 
     def bind_input(self, index_map: np.ndarray | None) -> None:
         """Reorder pushed rows with ``data[index_map]`` (from ``check_stream_compatible``)."""
         self._input_map = None if index_map is None else np.asarray(index_map, dtype=np.int64)
 
-    def conditions(self) -> list[str]:
-        """Conditions met while pushing (non-finite samples...) since the last call."""
+    def conditions(self) -> list[StreamEvent]:
+        """The ``nonfinite`` events of the samples dropped while pushing, since the last call.
+
+        A live session drains them without passing them on: its source reports the same
+        samples (:meth:`acquisition.source.Source.conditions`).
+        """
         out, self._conditions = self._conditions, []
         return out
 
     def push_windows(
         self, data: np.ndarray, timestamps: np.ndarray
     ) -> list[tuple[float, np.ndarray]]:
-        """Push a chunk; return ``(t_end, window)`` for every window it completes.
+        """Push a chunk of raw samples; return ``(t_end, window)`` for every window it completes.
 
-        ``window`` is filtered data (n_channels, window_samples); ``t_end`` the timestamp of
-        its last sample. Non-finite samples are handled as described in the module notes.
+        The one online path (:class:`~bci.live_session.LiveSession` uses it): the chunk goes
+        through the carried causal filter into a fixed-size ring buffer of the last window
+        (:class:`~bci.windows.SlidingWindow`); one window per ``online.step`` once
+        ``online.window`` seconds are in. ``window`` is filtered data (n_channels,
+        window_samples), a copy; ``t_end`` the timestamp of its last sample. Features and
+        probabilities of the windows are :meth:`features` and :meth:`predict_proba_epochs`.
+        Non-finite samples are handled as described in the module notes.
         """
         data = np.asarray(data, dtype=np.float64)
         timestamps = np.asarray(timestamps, dtype=np.float64).reshape(-1)
@@ -378,8 +384,13 @@ class Pipeline:
         out: list[tuple[float, np.ndarray]] = []
         bad = np.flatnonzero(~finite)
         self._conditions.append(
-            f"nan: {bad.size} sample(s) with NaN/Inf between t={timestamps[bad[0]]:.3f} and "
-            f"t={timestamps[bad[-1]]:.3f} s dropped; filter and window restarted"
+            StreamEvent(
+                "nonfinite",
+                f"{bad.size} sample(s) with NaN/Inf between t={timestamps[bad[0]]:.3f} and "
+                f"t={timestamps[bad[-1]]:.3f} s dropped; filter and window restarted",
+                samples=int(bad.size),
+                timestamp=float(timestamps[bad[0]]),
+            )
         )
         # Split into runs of finite samples; everything after a bad sample starts afresh.
         edges = np.flatnonzero(np.diff(np.concatenate(([0], finite.astype(np.int8), [0]))))
@@ -391,63 +402,7 @@ class Pipeline:
             self._restart_after_gap()
         return out
 
-    def push_features(
-        self, data: np.ndarray, timestamps: np.ndarray
-    ) -> list[tuple[float, np.ndarray]]:
-        """Like :meth:`push` but return unscaled feature vectors instead of probabilities."""
-        wins = self.push_windows(data, timestamps)
-        if not wins:
-            return []
-        feats = self.features(np.stack([w for _, w in wins]))
-        return [(t, feats[k]) for k, (t, _) in enumerate(wins)]
-
-    def push(self, data: np.ndarray, timestamps: np.ndarray) -> list[tuple[float, np.ndarray]]:
-        """Push a chunk of raw samples; return ``(t_end, proba)`` for each completed window.
-
-        One output per ``online.step`` once ``online.window`` seconds are buffered;
-        ``proba`` is ordered as ``classes_``.
-        """
-        self._require_fitted()
-        wins = self.push_windows(data, timestamps)
-        if not wins:
-            return []
-        proba = self.predict_proba_epochs(np.stack([w for _, w in wins]))
-        return [(t, proba[k]) for k, (t, _) in enumerate(wins)]
-
-    def push_markers(self, timestamps: Sequence[float], labels: Sequence[str]) -> None:
-        """Queue markers for online marker-locked epochs (see :meth:`pop_epoch_results`).
-
-        Class markers (after the paradigm's trial/occurrence rule) are cut into epochs as
-        soon as the data up to ``marker + tmax`` has been pushed.
-        """
-        ep = self.paradigm.epochs
-        to_class = self.paradigm.marker_to_class
-        trial = None if ep.trial_marker is None else normalize_marker(ep.trial_marker)
-        for t, raw in zip(np.asarray(timestamps, dtype=np.float64).tolist(), labels, strict=True):
-            marker = normalize_marker(raw)
-            if trial is not None and marker == trial:
-                self._trial_count = 0
-                continue
-            name = to_class.get(marker)
-            if name is None:
-                continue
-            if trial is not None:
-                self._trial_count += 1
-                if self._trial_count != ep.occurrence:
-                    continue
-            self._pending.append((t, name))
-        self._cut_pending()
-
-    def pop_epoch_results(self) -> list[tuple[float, str, np.ndarray]]:
-        """``(marker_time, true_class, proba)`` of the online epochs completed so far."""
-        out, self._epoch_results = self._epoch_results, []
-        return out
-
     # ------------------------------------------------------------------ internals
-    def _history_samples(self) -> int:
-        span = self._offset + self.epoch_samples
-        return max(span, self.epoch_samples) + round(5.0 * self.sfreq)
-
     def _restart_after_gap(self) -> None:
         self._filter.reset()
         self._window.reset()
@@ -457,29 +412,8 @@ class Pipeline:
     ) -> list[tuple[float, np.ndarray]]:
         if data.shape[1] == 0:
             return []
-        filtered = self._filter.process(data)
-        self._history.push(filtered, timestamps)
-        wins = self._window.push(filtered)
-        if self._pending:
-            self._cut_pending()
+        wins = self._window.push(self._filter.process(data))
         return [(float(timestamps[i]), w) for i, w in wins]
-
-    def _cut_pending(self) -> None:
-        if not self._pending or not self.is_fitted:
-            return
-        keep = []
-        for t, name in self._pending:
-            epoch = self._history.epoch_at(t, self._offset, self.epoch_samples)
-            if epoch is None:
-                keep.append((t, name))
-            elif epoch is _History.GONE:
-                self._conditions.append(
-                    f"epoch: marker {name!r} at t={t:.3f} s is older than the buffered data; skipped"
-                )
-            else:
-                proba = self.predict_proba_epochs(epoch[None])[0]
-                self._epoch_results.append((t, name, proba))
-        self._pending = keep
 
     def _check_epochs(self, E: np.ndarray) -> np.ndarray:
         E = np.asarray(E, dtype=np.float64)
@@ -494,44 +428,3 @@ class Pipeline:
     def _require_fitted(self) -> None:
         if self.model is None or self.classes_ is None:
             raise BCIError("the pipeline is not trained; fit it or load a .bci model first")
-
-
-class _History:
-    """The last ``size`` filtered samples and their timestamps, for online epochs."""
-
-    GONE = object()
-
-    def __init__(self, n_channels: int, size: int, sfreq: float) -> None:
-        self.half_sample = 0.5 / sfreq
-        self.data = np.zeros((n_channels, size))
-        self.times = np.full(size, np.nan)
-        self.size = size
-        self.count = 0
-
-    def push(self, data: np.ndarray, times: np.ndarray) -> None:
-        n = data.shape[1]
-        if n >= self.size:
-            data, times = data[:, n - self.size :], times[n - self.size :]
-        k = data.shape[1]
-        self.data = np.concatenate([self.data[:, k:], data], axis=1)
-        self.times = np.concatenate([self.times[k:], times])
-        self.count += n
-
-    def epoch_at(self, t: float, offset: int, n_times: int) -> Any:
-        valid = np.flatnonzero(np.isfinite(self.times))
-        if valid.size == 0:
-            return None
-        first = valid[0]
-        times = self.times[first:]
-        if t < times[0] - self.half_sample:
-            return self.GONE
-        # The marker's sample is the one nearest to its timestamp.
-        idx = int(np.searchsorted(times, t - self.half_sample, side="left"))
-        if idx >= times.size:
-            return None  # marker sample not pushed yet
-        start = first + idx + offset
-        if start < first:
-            return self.GONE
-        if start + n_times > self.size:
-            return None
-        return self.data[:, start : start + n_times].copy()

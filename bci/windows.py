@@ -51,6 +51,9 @@ def sliding_windows(data: np.ndarray, window_samples: int, step_samples: int) ->
 class SlidingWindow:
     """Ring buffer that emits a copy of the last ``window_samples`` every ``step_samples``.
 
+    The buffer holds exactly one window (``n_channels x window_samples`` floats) however
+    long the stream runs; a chunk is written with at most two slice copies.
+
     Parameters
     ----------
     n_channels : int
@@ -104,18 +107,23 @@ class SlidingWindow:
         return out
 
     def _write(self, piece: np.ndarray) -> None:
+        # At most two slice copies into the fixed buffer: no growth, no index arrays.
         w = self.window_samples
         n = piece.shape[1]
         if n >= w:
             piece = piece[:, n - w :]
-            start = self._count + n - w
-        else:
-            start = self._count
-        idx = (start + np.arange(piece.shape[1])) % w
-        self._buf[:, idx] = piece
+        k = piece.shape[1]
+        pos = (self._count + n - k) % w
+        first = min(k, w - pos)
+        self._buf[:, pos : pos + first] = piece[:, :first]
+        self._buf[:, : k - first] = piece[:, first:]
         self._count += n
 
     def _read(self) -> np.ndarray:
+        # The oldest buffered sample sits where the next one will be written.
         w = self.window_samples
-        idx = (self._count - w + np.arange(w)) % w
-        return self._buf[:, idx]
+        start = self._count % w
+        out = np.empty((self.n_channels, w))
+        out[:, : w - start] = self._buf[:, start:]
+        out[:, w - start :] = self._buf[:, :start]
+        return out

@@ -1,6 +1,11 @@
-"""Shared by the live-session, live-window and calibration tests: a quickly fitted pipeline."""
+"""Shared by the live-session, live-window and calibration tests: a quickly fitted pipeline,
+and the online path (``Pipeline.push_windows``) driven chunk by chunk."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
 
 from acquisition.simulator import graz_cues, simulate_recording
 from bci.paradigm import Paradigm
@@ -46,3 +51,24 @@ def simulated_replay(seconds: float, *, seed: int = 1, ch_names=None, n_channels
     """A simulated recording alternating left/right every 1.5 s (an ArraySource input)."""
     cues = [(0.2 + 1.5 * k, CLASSES[k % 2]) for k in range(int(seconds / 1.5))]
     return simulate_recording(cues, duration=seconds, seed=seed, difficulty=0.1, ch_names=ch_names)
+
+
+def push_chunks(
+    pipe: Pipeline, data: np.ndarray, times: np.ndarray, sizes: Iterable[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Push ``data`` through ``pipe.push_windows`` in chunks of ``sizes`` (cycled until done).
+
+    Returns ``(t_end, windows)``: the end time of every completed window and the windows,
+    shape (n_windows, n_channels, window_samples). The online state is reset first.
+    """
+    pipe.reset_online()
+    sizes = list(sizes)
+    ends, wins, pos, k = [], [], 0, 0
+    while pos < data.shape[1]:
+        n = sizes[k % len(sizes)]
+        for t, w in pipe.push_windows(data[:, pos : pos + n], times[pos : pos + n]):
+            ends.append(t)
+            wins.append(w)
+        pos, k = pos + n, k + 1
+    shape = (0, pipe.n_channels, pipe.window_samples)
+    return np.asarray(ends), (np.stack(wins) if wins else np.empty(shape))

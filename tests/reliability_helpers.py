@@ -16,8 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from acquisition.health import StreamHealth
 from acquisition.recording import Recording
-from acquisition.source import SourceInfo, empty_chunk, empty_markers
+from acquisition.source import Source, SourceInfo, StreamEvent, empty_chunk, empty_markers
 
 COUNTER = "counter"
 
@@ -42,7 +43,7 @@ def with_counter_info(info: SourceInfo) -> SourceInfo:
     )
 
 
-class LoopingCounterSource:
+class LoopingCounterSource(Source):
     """A finite ``Source`` that loops a recording for ``total`` samples, plus a counter row.
 
     Memory stays that of one loop of the recording however long the replay is, which is
@@ -107,14 +108,8 @@ class LoopingCounterSource:
     def close(self) -> None:
         self._closed = True
 
-    def __enter__(self) -> LoopingCounterSource:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class CounterTap:
+class CounterTap(Source):
     """Wrap a live source: strip its ``counter`` row, book the counter values received.
 
     Attributes
@@ -129,7 +124,7 @@ class CounterTap:
         Last counter value (nan before the first).
     """
 
-    def __init__(self, source: object, *, keep: bool = False) -> None:
+    def __init__(self, source: Source, *, keep: bool = False) -> None:
         self.source = source
         self.keep = keep
         self.values: list[np.ndarray] = []
@@ -160,17 +155,13 @@ class CounterTap:
 
     @property
     def ended(self) -> bool:
-        return bool(getattr(self.source, "ended", False))
+        return self.source.ended
 
     @property
-    def health(self) -> object:
-        return getattr(self.source, "health", None)
+    def health(self) -> StreamHealth | None:
+        return self.source.health
 
-    @property
-    def state(self) -> str:
-        return getattr(self.source, "state", "ok")
-
-    def conditions(self) -> list:
+    def conditions(self) -> list[StreamEvent]:
         return self.source.conditions()
 
     def pull(self, max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -200,12 +191,6 @@ class CounterTap:
 
     def close(self) -> None:
         self.source.close()
-
-    def __enter__(self) -> CounterTap:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def poll(condition: Callable[[], bool], timeout: float, step: Callable[[], object] | None = None):

@@ -112,9 +112,9 @@ def test_synthetic_board_through_pipeline_equals_offline_features() -> None:
                 continue
             chunks.append(data)
             stamps.append(ts)
-            for t, f in pipe.push_features(data, ts):
+            for t, w in pipe.push_windows(data, ts):
                 ends.append(t)
-                online.append(f)
+                online.append(pipe.features(w[None])[0])
     data, ts = np.concatenate(chunks, axis=1), np.concatenate(stamps)
     rec = Recording(data, src.info, start_time=float(ts[0]), path="synthetic board")
     windows, _ = pipe.windows_from_recording(rec)

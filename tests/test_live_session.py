@@ -10,10 +10,11 @@ import pytest
 from live_helpers import CLASSES, fitted_pipeline, simulated_replay
 
 from acquisition.array_source import ArraySource
+from acquisition.health import HealthTracker
 from acquisition.lsl_source import LSLSource
 from acquisition.player import Player
 from bci.errors import ModelFileError
-from bci.live_session import LatencyTracker, LiveSession
+from bci.live_session import LatencyTracker, LiveSession, StreamEvent
 
 pytestmark = pytest.mark.lsl
 
@@ -156,3 +157,58 @@ def test_latency_tracker_median_and_p95() -> None:
     assert tracker.p95() == pytest.approx(0.09505)
     tracker.add(1.0)
     assert tracker.count == 100
+
+
+class GappySource(ArraySource):
+    """A recording whose timestamps jump ``hole`` seconds at sample ``hole_at``.
+
+    It reports the hole as LSLSource does: found by the same ``HealthTracker`` and
+    placed by the event's ``timestamp``.
+    """
+
+    def __init__(self, recording, *, hole_at: int, hole: float, chunk_size: int) -> None:
+        super().__init__(recording, chunk_size=chunk_size)
+        self.hole_at, self.hole = hole_at, hole
+        self.tracker = HealthTracker(recording.sfreq)
+        self.gaps: list[StreamEvent] = []
+
+    def pull(self, max_samples=None):
+        first = self.position
+        data, ts = super().pull(max_samples)
+        ts = ts + np.where(np.arange(first, self.position) >= self.hole_at, self.hole, 0.0)
+        for ev in self.tracker.update(ts, float(ts[-1]) if ts.size else 0.0):
+            self.gaps.append(
+                StreamEvent(ev.kind, "hole", seconds=ev.seconds, timestamp=ev.timestamp)
+            )
+        return data, ts
+
+    def conditions(self):
+        out, self.gaps = [*super().conditions(), *self.gaps], []
+        return out
+
+
+def test_a_gap_inside_a_chunk_restarts_classification_exactly_at_the_hole() -> None:
+    recording = simulated_replay(6.0)
+    hole_at = 700  # inside the fourth 200-sample chunk
+    source = GappySource(recording, hole_at=hole_at, hole=1.0, chunk_size=200)
+    session = LiveSession(source, fitted_pipeline(), max_lag_seconds=None)
+    times, probas, kinds = [], [], []
+    while not source.ended:
+        update = session.step()
+        times.extend(update.prob_times)
+        probas.extend(update.probabilities)
+        kinds += [e.kind for e in update.events]
+    assert kinds.count("gap") == 1
+    # The same pipeline run on the two pieces separately, restarted between them.
+    reference = fitted_pipeline()
+    ts = recording.times + np.where(np.arange(recording.n_samples) >= hole_at, 1.0, 0.0)
+    windows = []
+    for piece in (slice(0, hole_at), slice(hole_at, None)):
+        reference.reset_online()
+        windows += reference.push_windows(recording.data[:, piece], ts[piece])
+    expected = reference.predict_proba_epochs(np.stack([w for _, w in windows]))
+    assert np.array_equal(np.asarray(times), [t for t, _ in windows])
+    assert np.max(np.abs(np.asarray(probas) - expected)) < 1e-12
+    # No window spans the hole: the first one after it ends a full window later.
+    after = np.asarray(times)[np.asarray(times) > ts[hole_at - 1]]
+    assert after[0] == pytest.approx(ts[hole_at] + (reference.window_samples - 1) / recording.sfreq)

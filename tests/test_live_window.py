@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pylsl
 import pytest
-from live_helpers import CLASSES, fitted_pipeline, simulated_replay
+from live_helpers import CLASSES, fitted_pipeline, push_chunks, simulated_replay
 
 from acquisition.array_source import ArraySource
 from acquisition.lsl_source import LSLSource
@@ -78,8 +78,9 @@ def test_bars_show_the_pipelines_probabilities_and_every_region_is_drawn(tmp_pat
     reference = fitted_pipeline()
     data = np.hstack([c[0] for c in chunks])
     times = np.concatenate([c[1] for c in chunks])
-    expected = reference.push(data, times)
-    assert np.allclose(outputs[-1], expected[-1][1])
+    _, windows = push_chunks(reference, data, times, [data.shape[1]])
+    expected = reference.predict_proba_epochs(windows[-1:])
+    assert np.allclose(outputs[-1], expected[-1])
     assert window.traces.marker_labels  # the simulator's markers are drawn as lines
     window.scope.refresh(force=True)
     app().processEvents()

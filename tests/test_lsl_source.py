@@ -105,7 +105,7 @@ def test_nan_and_inf_are_reported_and_passed_on(unique_name):
         data, _, conds = pull_until(src, lambda d, t, c: t.size >= 20 and "nonfinite" in kinds(c))
     bad = [c for c in conds if c.kind == "nonfinite"]
     assert len(bad) == 1 and bad[0].samples == 2
-    assert "E0" in bad[0].detail and "E1" in bad[0].detail
+    assert "E0" in bad[0].message and "E1" in bad[0].message
     assert np.isnan(data[0, 5]) and np.isinf(data[1, 7])
 
 
@@ -186,7 +186,7 @@ def test_restart_with_new_source_id_recovers_and_reports_the_gap(unique_name):
     assert len(restored) == 1
     assert restored[0].seconds == pytest.approx(0.71, abs=0.01)
     assert restored[0].samples == 70
-    assert "second" in restored[0].detail
+    assert "second" in restored[0].message
     assert data[2][0] >= 100
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import glob
+import time
+
 import numpy as np
 import pytest
 from bci_synthetic import CH, SFREQ, make_recording, paradigm
+from live_helpers import push_chunks
 
 from acquisition.array_source import ArraySource
+from acquisition.file_source import load_recording
+from acquisition.lsl_source import LSLSource
+from acquisition.player import Player
+from acquisition.recording import Recording
+from acquisition.simulator import simulate_recording
 from bci.errors import BCIError
+from bci.paradigm import builtin_paradigm
 from bci.pipeline import Pipeline, channel_index_map
 
 
@@ -17,21 +27,15 @@ def test_online_features_equal_offline_in_random_chunks(method):
     pipe = Pipeline.for_recording(paradigm(method, csp_components=2), rec).fit(rec)
     windows, ends = pipe.windows_from_recording(rec)
     offline = pipe.features(windows)
-    rng = np.random.default_rng(7)
-    got, times, pos = [], [], 0
-    pipe.reset_online()
-    while pos < rec.n_samples:
-        k = int(rng.integers(1, 80))
-        for t, f in pipe.push_features(rec.data[:, pos : pos + k], rec.times[pos : pos + k]):
-            got.append(f)
-            times.append(t)
-        pos += k
+    sizes = np.random.default_rng(7).integers(1, 80, size=500)
+    times, online = push_chunks(pipe, rec.data, rec.times, sizes)
+    got = pipe.features(online)
     assert len(got) == len(offline) > 100
-    assert np.max(np.abs(np.asarray(got) - offline)) < 1e-10
-    assert np.array_equal(np.asarray(times), ends)
+    assert np.max(np.abs(got - offline)) < 1e-10
+    assert np.array_equal(times, ends)
 
 
-def test_push_yields_one_probability_per_step_after_a_full_window():
+def test_push_windows_yields_one_window_per_step_after_a_full_window():
     rec = make_recording()
     pipe = Pipeline.for_recording(paradigm(), rec).fit(rec)
     pipe.reset_online()
@@ -39,13 +43,15 @@ def test_push_yields_one_probability_per_step_after_a_full_window():
     outputs = []
     while not src.ended:
         data, ts = src.pull()
-        outputs.extend(pipe.push(data, ts))
-    first_t, first_p = outputs[0]
+        outputs.extend(pipe.push_windows(data, ts))
+    first_t, first_w = outputs[0]
     assert first_t == pytest.approx(rec.start_time + (pipe.window_samples - 1) / SFREQ)
     assert np.diff([t for t, _ in outputs]) == pytest.approx(0.1)
-    assert first_p.shape == (3,) and first_p.sum() == pytest.approx(1.0)
+    assert first_w.shape == (4, pipe.window_samples)
+    proba = pipe.predict_proba_epochs(np.stack([w for _, w in outputs]))
+    assert proba.shape[1] == 3 and np.allclose(proba.sum(axis=1), 1.0)
     offline = pipe.predict_proba_epochs(pipe.windows_from_recording(rec)[0])
-    assert np.max(np.abs(np.asarray([p for _, p in outputs]) - offline)) < 1e-10
+    assert np.max(np.abs(proba - offline)) < 1e-10
 
 
 def test_fit_predicts_held_out_recording_and_reports_classes():
@@ -70,9 +76,11 @@ def test_non_finite_samples_are_dropped_reported_and_do_not_poison_the_state():
     data[0, 3001] = np.inf
     out = []
     for pos in range(0, n, 40):
-        out.extend(pipe.push(data[:, pos : pos + 40], rec.times[pos : pos + 40]))
+        wins = pipe.push_windows(data[:, pos : pos + 40], rec.times[pos : pos + 40])
+        out.extend((t, pipe.predict_proba_epochs(w[None])[0]) for t, w in wins)
     conditions = pipe.conditions()
-    assert len(conditions) == 1 and "2 sample(s) with NaN/Inf" in conditions[0]
+    assert len(conditions) == 1 and "2 sample(s) with NaN/Inf" in conditions[0].message
+    assert conditions[0].kind == "nonfinite" and conditions[0].samples == 2
     times = np.asarray([t for t, _ in out])
     probs = np.asarray([p for _, p in out])
     assert np.all(np.isfinite(probs))
@@ -91,25 +99,9 @@ def test_non_finite_samples_are_dropped_reported_and_do_not_poison_the_state():
         pipe.model,
         pipe.classes_,
     )
-    ref = fresh.push(rec.data[:, 3002:], rec.times[3002:])
-    assert np.max(np.abs(np.asarray([p for _, p in ref]) - probs[times > bad_t])) < 1e-10
-
-
-def test_online_marker_locked_epochs_match_offline_epochs():
-    rec = make_recording()
-    pipe = Pipeline.for_recording(paradigm(), rec).fit(rec)
-    E, y, _ = pipe.epochs_from_recording(rec)
-    offline = pipe.predict_proba_epochs(E)
-    pipe.reset_online()
-    src = ArraySource(rec, chunk_size=33)
-    results = []
-    while not src.ended:
-        data, ts = src.pull()
-        pipe.push(data, ts)
-        pipe.push_markers(*src.pull_markers())
-        results.extend(pipe.pop_epoch_results())
-    assert [r[1] for r in results] == y.tolist()
-    assert np.max(np.abs(np.asarray([r[2] for r in results]) - offline)) < 1e-10
+    _, ref = push_chunks(fresh, rec.data[:, 3002:], rec.times[3002:], [rec.n_samples])
+    expected = fresh.predict_proba_epochs(ref)
+    assert np.max(np.abs(expected - probs[times > bad_t])) < 1e-10
 
 
 def test_channel_selection_reorders_and_reports_missing():
@@ -122,7 +114,7 @@ def test_channel_selection_reorders_and_reports_missing():
     with pytest.raises(BCIError, match="missing channels Pz"):
         Pipeline(paradigm(), ["Pz"], SFREQ).recording_data(rec)
     with pytest.raises(BCIError, match="not trained"):
-        pipe.push(rec.data[:2, :10], rec.times[:10])
+        pipe.predict_proba_epochs(np.zeros((1, 2, pipe.window_samples)))
 
 
 def test_training_needs_two_classes_and_epochs():
@@ -133,3 +125,80 @@ def test_training_needs_two_classes_and_epochs():
         pipe.fit_epochs(E[y == "left"], y[y == "left"])
     with pytest.raises(BCIError, match="not classes of the paradigm"):
         pipe.fit_epochs(E, np.where(y == "left", "up", y))
+
+
+# ------------------------------------------- online == offline through a replayed LSL stream
+OCCIPITAL = ("Oz", "O1", "O2", "PO3", "POz", "PO7", "PO8", "PO4")
+
+
+def _ssvep_recording(kind: str, shared_data_dir) -> Recording:
+    """Simulated SSVEP (always there) or SSVEP-exo subject 01 (the shipped paradigm's data)."""
+    if kind == "simulated":
+        freqs = {"2": 13.0, "3": 21.0, "4": 17.0}  # ssvep_exo's marker codes; "1" is rest
+        cues = [(1.0 + 7.0 * k, ("1", "2", "3", "4")[k % 4]) for k in range(12)]
+        rec = simulate_recording(
+            cues, duration=86.0, seed=5, sfreq=256.0, ch_names=OCCIPITAL, ssvep_freqs=freqs
+        )
+        return rec
+    files = sorted(
+        glob.glob(glob.escape(str(shared_data_dir / "ssvep-exo")) + "/subject01/*_raw.fif")
+    )
+    return load_recording(files[0])
+
+
+def _quantised_as_sent(rec: Recording, n: int) -> Recording:
+    """The first ``n`` samples as the player sends them: float32 microvolts, back in volts."""
+    data = (rec.data[:, :n] * 1e6).astype(np.float32).astype(np.float64) * 1e-6
+    keep = rec.marker_samples < n
+    return Recording(
+        data,
+        rec.info,
+        rec.marker_samples[keep],
+        [m for m, k in zip(rec.marker_labels, keep, strict=True) if k],
+    )
+
+
+@pytest.mark.lsl
+@pytest.mark.parametrize("kind", ["simulated", "ssvep-exo"])
+def test_filter_bank_riemann_online_over_lsl_equals_offline(kind, unique_name, request):
+    """The shipped SSVEP method: windows pushed chunk by chunk as they arrive over real LSL
+    from the project's player give the offline features of the same samples to 1e-10."""
+    shared = request.getfixturevalue("shared_data") if kind == "ssvep-exo" else None
+    rec = _ssvep_recording(kind, shared)
+    par = builtin_paradigm("ssvep_exo")
+    if kind == "simulated":  # the simulator's markers are the class names' codes already
+        assert set(rec.marker_labels) <= set(par.classes.values())
+    pipe = Pipeline.for_recording(par, rec).fit(rec)
+    assert pipe.steps and type(pipe.steps[0]).__name__ == "FilterBankTangentSpace"
+    sent = _quantised_as_sent(rec, min(rec.n_samples, int(60 * rec.sfreq)))
+    player = Player(ArraySource(sent, chunk_size=64), name=unique_name, speed=8.0)
+    received, ends, windows = [], [], []
+    try:
+        with LSLSource(name=unique_name, timeout=5.0) as src:
+            player.start()  # LSL gives a new inlet no backlog: send once it listens
+            pipe.reset_online()
+            deadline = time.monotonic() + 60.0
+            got = 0
+            while got < sent.n_samples and time.monotonic() < deadline:
+                data, ts = src.pull()
+                if not ts.size:
+                    time.sleep(0.002)  # pacing the poll loop, not a wait for data
+                    continue
+                received.append(data)
+                got += ts.size
+                for t, w in pipe.push_windows(data, ts):  # the live session's online step
+                    ends.append(t)
+                    windows.append(w)
+            events = [e.kind for e in src.conditions()]
+    finally:
+        player.close()
+    assert got == sent.n_samples, f"{got} of {sent.n_samples} samples arrived"
+    assert not {"gap", "timestamp_jump", "lost"} & set(events)
+    assert np.array_equal(np.hstack(received), sent.data)  # LSL carried the samples exactly
+    online = pipe.features(np.stack(windows))
+    offline_windows, _ = pipe.windows_from_recording(sent)
+    offline = pipe.features(offline_windows)
+    assert online.shape == offline.shape and len(online) > 150
+    assert np.max(np.abs(online - offline)) < 1e-10
+    # One window per online step of stream time (the player's timestamps run 8x faster).
+    assert np.diff(ends) == pytest.approx(par.online.step / 8.0, abs=2e-3)

@@ -63,6 +63,7 @@ def test_bad_shrinkage_is_an_error_naming_the_parameter(bad):
 
 def test_pipeline_centres_tangent_vectors_without_rescaling_and_online_equals_offline():
     from bci_synthetic import make_recording, paradigm
+    from live_helpers import push_chunks
 
     from bci.pipeline import Pipeline
 
@@ -73,14 +74,8 @@ def test_pipeline_centres_tangent_vectors_without_rescaling_and_online_equals_of
     assert np.allclose(pipe.transform(E).mean(axis=0), 0.0, atol=1e-10)
     windows, _ = pipe.windows_from_recording(rec)
     offline = pipe.features(windows)
-    rng = np.random.default_rng(3)
-    got, pos = [], 0
-    pipe.reset_online()
-    while pos < rec.n_samples:
-        k = int(rng.integers(1, 80))
-        got.extend(
-            f for _, f in pipe.push_features(rec.data[:, pos : pos + k], rec.times[pos : pos + k])
-        )
-        pos += k
+    sizes = np.random.default_rng(3).integers(1, 80, size=500)
+    _, online = push_chunks(pipe, rec.data, rec.times, sizes)
+    got = pipe.features(online)
     assert len(got) == len(offline) > 100
-    assert np.max(np.abs(np.asarray(got) - offline)) < 1e-10
+    assert np.max(np.abs(got - offline)) < 1e-10

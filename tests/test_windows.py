@@ -44,3 +44,17 @@ def test_short_data_and_bad_sizes():
         SlidingWindow(2, 0, 1)
     with pytest.raises(BCIError, match="chunks of shape"):
         SlidingWindow(2, 4, 1).push(np.zeros((3, 4)))
+
+
+def test_the_ring_buffer_holds_one_window_however_long_the_stream():
+    sw = SlidingWindow(2, 50, 10)
+    buffer = sw._buf
+    rng = np.random.default_rng(1)
+    tail = np.zeros((2, 0))  # the last 50 samples pushed before this chunk
+    for _ in range(2000):  # 100,000+ samples in uneven chunks
+        chunk = rng.standard_normal((2, int(rng.integers(1, 120))))
+        for i, window in sw.push(chunk):
+            assert np.array_equal(window, np.hstack([tail, chunk[:, : i + 1]])[:, -50:])
+        tail = np.hstack([tail, chunk])[:, -50:]
+    assert sw._buf is buffer and buffer.shape == (2, 50)  # never reallocated, never grown
+    assert sw.n_pushed > 100_000

@@ -109,7 +109,6 @@ def test_calibrate_train_live_against_simulate_follow(tmp_path: Path) -> None:
         m = result.metrics
         assert m["n_epochs"] == 20
         assert m["accuracy"] > m["significance_threshold"], m
-        assert m["accuracy"] >= 0.85, m  # "clearly above chance" (0.5)
 
         # ---- live: the same simulated person, cued over the same marker stream name
         model = load_model(result.model_path)

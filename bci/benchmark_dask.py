@@ -38,6 +38,18 @@ def check_address(address: str) -> str:
     return address
 
 
+def _answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether ``url`` answers HTTP 200 (the scheduler serves /status only with bokeh)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return reply.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 class DaskEngine:
     """Runs the tasks on the Dask cluster whose scheduler is at ``address``.
 
@@ -81,13 +93,19 @@ class DaskEngine:
         port = (info.get("services") or {}).get("dashboard")
         host = address.partition("://")[2].rpartition(":")[0]
         self.dashboard = f"http://{host}:{port}/status" if port else None
+        self.dashboard_ok = self.dashboard is not None and _answers(self.dashboard)
 
     def describe(self) -> str:
         """One line for the progress header, with the dashboard address."""
         where = f"Dask scheduler {self.address}, {self.n_workers} workers"
-        if self.dashboard:
+        if self.dashboard and self.dashboard_ok:
             return f"{where}; dashboard {self.dashboard}"
-        return f"{where}; no dashboard (install bokeh>=3.1 where the scheduler runs)"
+        if self.dashboard:
+            return (
+                f"{where}; dashboard {self.dashboard} does not answer (install bokeh>=3.1 "
+                "where the scheduler runs)"
+            )
+        return f"{where}; no dashboard (the scheduler runs without one)"
 
     def run(self, tasks: Sequence[tuple[str, str]]) -> Iterator[Outcome]:
         """Submit every task and yield each outcome as it finishes."""
@@ -99,7 +117,7 @@ class DaskEngine:
             )
             futures[fut] = tid
         self._futures = list(futures)
-        for fut in self._distributed.as_completed(self._futures):
+        for fut in self._distributed.as_completed(self._futures, loop=self.client.loop):
             tid = futures[fut]
             if fut.status == "finished":
                 yield tid, fut.result(), None

@@ -146,10 +146,11 @@ def run_task(task: Task) -> dict:
     dict
         ``status`` ``"ok"`` with the evaluation report's keys, or ``"failed"`` with
         ``error`` (one line) and, for an unexpected error, ``traceback``. Always
-        ``subject``, ``pipeline``, ``host``, ``pid``, ``bci_version`` and ``wall_seconds``
-        (the task's own time, loading included).
+        ``subject``, ``pipeline``, ``host``, ``pid``, ``bci_version``, ``wall_seconds`` and
+        ``cpu_seconds`` (the task's own time, loading included; CPU of its process).
     """
     t0 = time.perf_counter()
+    c0 = time.process_time()
     head = {"subject": task.subject, "pipeline": task.pipeline}
     try:
         with _one_blas_thread():
@@ -172,6 +173,7 @@ def run_task(task: Task) -> dict:
         pid=os.getpid(),
         bci_version=__version__,
         wall_seconds=time.perf_counter() - t0,
+        cpu_seconds=time.process_time() - c0,
     )
     return out
 

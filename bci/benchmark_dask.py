@@ -50,6 +50,16 @@ def _answers(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def check_installed() -> None:
+    """Raise BCIError saying how to install Dask distributed when it is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise BCIError(
+            f"--scheduler needs Dask distributed, which is not installed: {INSTALL_HINT}"
+        ) from None
+
+
 class DaskEngine:
     """Runs the tasks on the Dask cluster whose scheduler is at ``address``.
 
@@ -69,12 +79,9 @@ class DaskEngine:
 
     def __init__(self, address: str, *, timeout: float = 10.0) -> None:
         check_address(address)
-        try:
-            import distributed
-        except ImportError:
-            raise BCIError(
-                f"--scheduler needs Dask distributed, which is not installed: {INSTALL_HINT}"
-            ) from None
+        check_installed()
+        import distributed
+
         self.address = address
         self._distributed = distributed
         self._futures: list = []

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import wilcoxon
 
 #: Columns of results.csv, in order.
 COLUMNS = (
@@ -124,6 +123,8 @@ def paired_comparisons(rows: Sequence[dict], pipelines: Sequence[str]) -> list[d
     accuracies (``nan`` when fewer than 2 subjects are shared, ``1.0`` when the two
     pipelines scored every shared subject the same).
     """
+    from scipy.stats import wilcoxon  # heavy to import; only the summary needs it
+
     acc = {(r["subject"], r["pipeline"]): float(r["accuracy"]) for r in _ok(rows)}
     subjects = list(dict.fromkeys(r["subject"] for r in rows))
     out = []

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from benchmark_data import (
-    bci_command,
     make_dataset,
     read_rows,
     start_bci,
@@ -25,6 +24,7 @@ from benchmark_data import (
 from bci.benchmark_local import SerialEngine
 from bci.benchmark_run import run_benchmark
 from bci.benchmark_spec import load_benchmark_spec
+from bci.cli import main
 
 distributed = pytest.importorskip("distributed", reason='needs pip install -e ".[cluster]"')
 
@@ -101,19 +101,15 @@ def _worker(folder: Path, address: str, name: str) -> subprocess.Popen:
                  "--no-dashboard", "--name", name)  # fmt: skip
 
 
-def test_dask_scheduler_and_workers_run_a_two_subject_spec(grid, scheduler, tmp_path):
+def test_dask_scheduler_and_workers_run_a_two_subject_spec(grid, scheduler, tmp_path, capsys):
     spec, local = grid
     address, *_ = scheduler
-    proc = subprocess.run(
-        bci_command("benchmark", str(spec), "--out", str(tmp_path / "out"), "--scheduler", address),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert f"on Dask scheduler {address}, 2 workers; dashboard http://127.0.0.1:" in proc.stderr
-    assert "4 of 4 tasks finished" in proc.stdout
-    assert read_rows(tmp_path / "out" / "results.csv") == local
+    out = tmp_path / "out"
+    assert main(["benchmark", str(spec), "--out", str(out), "--scheduler", address]) == 0
+    captured = capsys.readouterr()
+    assert f"on Dask scheduler {address}, 2 workers; dashboard http://127.0.0.1:" in captured.err
+    assert "4 of 4 tasks finished" in captured.out
+    assert read_rows(out / "results.csv") == local
 
 
 def test_a_worker_killed_mid_task_has_its_task_done_elsewhere(grid, scheduler, tmp_path):

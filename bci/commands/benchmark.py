@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "distributed cluster. Finished tasks are kept in OUT/tasks/ and skipped when "
             "the same command runs again; a failing subject is recorded and the others "
             "go on. Writes OUT/results.csv, OUT/summary.md (per-pipeline table, paired "
-            "Wilcoxon tests) and plots."
+            "Wilcoxon tests) and plots. Exit code 0 when every task finished, 1 when some "
+            "failed, 130 after Ctrl-C, 143 after SIGTERM."
         ),
     )
     p.add_argument("spec", metavar="SPEC.toml", help="the benchmark file")
@@ -69,9 +70,6 @@ class _SigtermStops:
 
 def run(args: argparse.Namespace) -> int:
     """Load the benchmark file, pick the engine, run, print where the results are."""
-    from bci.benchmark_local import ProcessEngine, SerialEngine, default_workers
-    from bci.benchmark_run import BenchmarkTerminated, run_benchmark
-    from bci.benchmark_spec import load_benchmark_spec
     from bci.errors import BCIError
 
     if args.scheduler and args.workers is not None:
@@ -79,6 +77,15 @@ def run(args: argparse.Namespace) -> int:
             "--workers applies to the local engine; with --scheduler the cluster's workers "
             "run the tasks (drop one of them)"
         )
+    if args.scheduler:
+        from bci.benchmark_dask import check_address, check_installed
+
+        check_address(args.scheduler)
+        check_installed()  # before loading anything: a missing extra is said at once
+    from bci.benchmark_local import ProcessEngine, SerialEngine, default_workers
+    from bci.benchmark_run import BenchmarkTerminated, run_benchmark
+    from bci.benchmark_spec import load_benchmark_spec
+
     workers = default_workers() if args.workers is None else args.workers
     if not 1 <= workers <= MAX_WORKERS:
         raise BCIError(f"--workers {workers}: give a number of processes from 1 to {MAX_WORKERS}")

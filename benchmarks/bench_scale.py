@@ -23,7 +23,8 @@ Printed per engine: wall time, the speed-up against ``serial`` measured in the s
 the sum of the tasks' own wall and CPU time (what the task reports, loading included), and
 the engine's overhead per task: ``(wall x parallelism - sum of task wall) / tasks``, the
 time a worker slot was not running a task (start-up, transport, scheduling, idling at the
-end). Then whether the three results.csv are identical (besides timing/host columns), and
+end), and the mean task CPU time (on a busy machine wall time is shared with other work,
+CPU time much less). Then whether the three results.csv are identical (besides timing/host columns), and
 the grid's summary table. The machine is shared: the load average is printed with it.
 """
 
@@ -167,7 +168,8 @@ def main() -> int:
     print()
     print(
         f"{'engine':9s} {'wall s':>8s} {'speed-up':>9s} {'task wall s':>12s} "
-        f"{'task cpu s':>11s} {'overhead ms/task':>17s} {'task ms (mean)':>15s}"
+        f"{'task cpu s':>11s} {'overhead ms/task':>17s} {'task ms (mean)':>15s} "
+        f"{'task cpu ms (mean)':>19s}"
     )
     for name in order:
         rs = results[name]
@@ -181,7 +183,7 @@ def main() -> int:
         over = sum((r["wall"] * r["parallelism"] - r["task_wall"]) / r["n"] for r in rs) / len(rs)
         print(
             f"{name:9s} {wall:8.2f} {sum(speed) / len(speed):8.2f}x {tw:12.2f} {tc:11.2f} "
-            f"{1000 * over:17.0f} {1000 * tw / n:15.0f}"
+            f"{1000 * over:17.0f} {1000 * tw / n:15.0f} {1000 * tc / n:19.0f}"
         )
     ref = _rows(results["serial"][0]["out"] / "results.csv")
     same = all(_rows(r["out"] / "results.csv") == ref for rs in results.values() for r in rs)

@@ -149,16 +149,19 @@ class ProcessEngine:
         if graceful:
             pool.shutdown(wait=True)
             return
-        pool.shutdown(wait=False, cancel_futures=True)
         terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
         if terminate is not None:
             terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
             return
-        # Before 3.14 the pool's processes are only reachable here; they are ours.
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        # Before 3.14 the pool's processes are only reachable here, and shutdown() forgets
+        # them: take them first (they are ours), then stop them.
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
             if proc.is_alive():
                 proc.terminate()
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        for proc in procs:
             proc.join(timeout=5)
 
     def close(self) -> None:

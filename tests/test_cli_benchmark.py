@@ -136,7 +136,7 @@ def test_a_stopped_run_keeps_finished_tasks_and_stops_its_workers(
             return False
         return True
 
-    wait_for(gone, 30, f"the worker processes {sorted(pids)} to end")
+    wait_for(gone, 5, f"the worker processes {sorted(pids)} to end")  # reaped by then
 
 
 def test_bad_arguments_are_one_line_errors(spec, tmp_path, capsys):

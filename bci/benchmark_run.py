@@ -22,6 +22,7 @@ from bci import __version__
 from bci.benchmark_results import result_row, write_results_csv, write_summary
 from bci.benchmark_spec import BenchmarkSpec
 from bci.benchmark_task import Task, task_id
+from bci.errors import BCIError
 from bci.paradigm_toml import paradigm_to_toml
 
 
@@ -170,6 +171,12 @@ def run_benchmark(
 
     Ctrl-C (KeyboardInterrupt) or :class:`BenchmarkTerminated` stops the engine; the
     outputs are then written from the tasks finished so far and ``stopped_by`` says why.
+
+    Raises
+    ------
+    BCIError
+        The engine itself failed (e.g. the scheduler went away); the outputs are written
+        first, and the message says that a rerun resumes.
     """
     stream = stream if stream is not None else sys.stderr
     out = Path(out)
@@ -195,6 +202,7 @@ def run_benchmark(
     )
     progress = Progress(len(tasks), skipped, stream)
     stopped_by = None
+    engine_error = None
     ran = 0
     try:
         outcomes = engine.run([(tid, task.to_json()) for tid, task in todo])
@@ -211,6 +219,9 @@ def run_benchmark(
         stopped_by = "SIGINT"
     except BenchmarkTerminated:
         stopped_by = "SIGTERM"
+    except Exception as exc:  # e.g. the connection to the scheduler lost mid-run
+        engine_error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        stopped_by = "engine error"
     finally:
         engine.close()
     if stopped_by:
@@ -221,6 +232,11 @@ def run_benchmark(
             flush=True,
         )
     rows = write_outputs(spec, tasks, results, out, engine=engine.describe())
+    if engine_error is not None:
+        raise BCIError(
+            f"benchmark: the engine failed ({engine_error[:300]}); the {len(results)} finished "
+            f"tasks are kept in {out / 'tasks'}: run the same command again to do the rest"
+        )
     return RunSummary(
         total=len(tasks),
         skipped=skipped,

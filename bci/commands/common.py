@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bci.errors import BCIError
 from bci.paradigm import MODEL_KINDS, Paradigm, builtin_paradigm, builtin_paradigms, load_paradigm
 from bci.pipeline import Pipeline
 
@@ -44,6 +43,14 @@ def resolve_paradigm(arg: str) -> Paradigm:
     return builtin_paradigm(arg)
 
 
+def paradigm_from_args(args: argparse.Namespace) -> Paradigm:
+    """The paradigm of ``--paradigm``, with ``--model`` applied when given."""
+    paradigm = resolve_paradigm(args.paradigm)
+    if args.model and args.model != paradigm.model.kind:
+        paradigm = paradigm.with_model(args.model)
+    return paradigm
+
+
 def load_labelled_epochs(
     args: argparse.Namespace, command: str
 ) -> tuple[Paradigm, list, Pipeline, np.ndarray, np.ndarray, dict]:
@@ -60,30 +67,12 @@ def load_labelled_epochs(
         ``--events`` with several recordings, no epochs, or fewer than two classes; the
         message names the recordings and the paradigm's markers.
     """
-    from acquisition.file_source import load_recording
+    from bci.evaluation_report import labelled_epochs
 
-    paradigm = resolve_paradigm(args.paradigm)
-    if args.model and args.model != paradigm.model.kind:
-        paradigm = paradigm.with_model(args.model)
-    if args.events and len(args.recordings) > 1:
-        raise BCIError(f"{command}: --events applies to a single recording; give one RECORDING")
-    recordings = [load_recording(path, events=args.events) for path in args.recordings]
-    pipe = Pipeline.for_recording(paradigm, recordings[0])
-    E, y, info = pipe.epochs_from_recordings(recordings)
-    names = ", ".join(str(r.path) for r in recordings)
-    if len(y) == 0:
-        markers = ", ".join(f"{k}={v}" for k, v in paradigm.classes.items())
-        raise BCIError(
-            f"{command}: no epochs found in {names}; the paradigm's markers ({markers}) do not "
-            "occur in the recordings (see `bci info RECORDING`)"
-        )
-    present = [c for c in paradigm.class_names if info["counts"].get(c, 0)]
-    if len(present) < 2:
-        raise BCIError(
-            f"{command}: {names} hold epochs of {' and '.join(present)} only; {command} needs "
-            f"at least two of {', '.join(paradigm.class_names)} (check the paradigm's "
-            "[classes] markers against the recordings)"
-        )
+    paradigm = paradigm_from_args(args)
+    recordings, pipe, E, y, info = labelled_epochs(
+        paradigm, list(args.recordings), events=args.events, command=command
+    )
     return paradigm, recordings, pipe, E, y, info
 
 

@@ -11,11 +11,9 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-from bci.commands.common import add_recording_arguments, load_labelled_epochs
-from bci.errors import BCIError
-from bci.evaluation import GROUP_BY, cross_validate, learning_curve, pseudo_online
+from bci.commands.common import add_recording_arguments, paradigm_from_args
+from bci.evaluation import GROUP_BY, learning_curve
+from bci.evaluation_report import evaluation_report
 from bci.pipeline import Pipeline
 
 
@@ -56,18 +54,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _groups(
-    paths: list[str], recording_index: np.ndarray, group_by: str | None
-) -> np.ndarray | None:
-    if group_by is None:
-        return None
-    if group_by == "session":
-        folders = [str(Path(p).resolve().parent) for p in paths]
-        ids = {f: i for i, f in enumerate(dict.fromkeys(folders))}
-        return np.asarray([ids[folders[i]] for i in recording_index], dtype=np.int64)
-    return np.asarray(recording_index, dtype=np.int64)
-
-
 def format_report(r: dict, paradigm_name: str) -> list[str]:
     """The human-readable table of a :func:`cross_validate` report."""
     lines = [f"paradigm {paradigm_name}: {r['n_epochs']} epochs, classes {', '.join(r['classes'])}"]
@@ -97,20 +83,21 @@ def format_report(r: dict, paradigm_name: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, print, and write JSON/plots; return the exit code."""
-    if args.cv < 2:
-        raise BCIError(f"evaluate: --cv {args.cv}: need at least 2 folds")
-    paradigm, recordings, pipe, E, y, info = load_labelled_epochs(args, "evaluate")
-    groups = _groups(list(args.recordings), info["groups"], args.group_by)
-    result = cross_validate(
-        E, y, groups, pipe.clone, cv=args.cv, seed=args.seed, group_by=args.group_by
+    paradigm = paradigm_from_args(args)
+    report, pipe, E, y = evaluation_report(
+        paradigm,
+        list(args.recordings),
+        cv=args.cv,
+        seed=args.seed,
+        group_by=args.group_by,
+        events=args.events,
+        with_pseudo_online=not args.no_pseudo_online,
     )
     name = paradigm.name or str(args.paradigm)
-    for line in format_report(result, name):
+    for line in format_report(report, name):
         print(line)
-
-    online = None
-    if len(recordings) >= 2 and not args.no_pseudo_online:
-        online = pseudo_online(recordings, lambda rec: Pipeline.for_recording(paradigm, rec))
+    online = report["pseudo_online"]
+    if online is not None:
         per = ", ".join(f"{p['accuracy']:.3f}" for p in online["per_recording"])
         print(
             f"pseudo-online ({paradigm.online.window:g} s windows every "
@@ -118,18 +105,11 @@ def run(args: argparse.Namespace) -> int:
             f"{online['accuracy']:.3f} over {online['n_windows']} windows (per recording: "
             f"{per}); chance {online['chance_level']:.3f}"
         )
-    elif len(recordings) < 2:
+    elif len(args.recordings) < 2:
         print("pseudo-online: needs at least 2 recordings (train on others, slide over one)")
 
-    report = {
-        **result,
-        "paradigm": paradigm.to_dict(),
-        "recordings": [str(p) for p in args.recordings],
-        "epochs_per_class": info["counts"],
-        "pseudo_online": online,
-    }
     if args.plots:
-        report["plots"] = [str(p) for p in write_plots(Path(args.plots), pipe, E, y, result, args)]
+        report["plots"] = [str(p) for p in write_plots(Path(args.plots), pipe, E, y, report, args)]
         print(f"plots written to {args.plots}: {', '.join(Path(p).name for p in report['plots'])}")
     if args.json:
         out = Path(args.json)

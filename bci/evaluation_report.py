@@ -1,0 +1,126 @@
+"""One subject's evaluation report: recordings in, the dict ``bci evaluate --json`` writes out.
+
+``bci evaluate`` and every task of ``bci benchmark`` build their report here, so a
+benchmark row is exactly what ``bci evaluate`` prints for that subject and paradigm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bci.errors import BCIError
+from bci.evaluation import cross_validate, pseudo_online
+from bci.paradigm import Paradigm
+from bci.pipeline import Pipeline
+
+
+def labelled_epochs(
+    paradigm: Paradigm,
+    paths: Sequence[str | Path],
+    *,
+    events: str | Path | None = None,
+    command: str = "evaluate",
+) -> tuple[list, Pipeline, np.ndarray, np.ndarray, dict]:
+    """Load ``paths`` and cut the paradigm's labelled epochs, filtered causally.
+
+    Returns
+    -------
+    recordings, pipeline (unfitted), E (n_epochs, n_channels, n_times), y, info
+        ``info`` as returned by :meth:`Pipeline.epochs_from_recordings`.
+
+    Raises
+    ------
+    BCIError
+        No recordings, ``events`` with several recordings, no epochs, or fewer than two
+        classes; the message names the recordings and the paradigm's markers.
+    """
+    from acquisition.file_source import load_recording
+
+    if not paths:
+        raise BCIError(f"{command}: no recordings given")
+    if events is not None and len(paths) > 1:
+        raise BCIError(f"{command}: --events applies to a single recording; give one RECORDING")
+    recordings = [load_recording(path, events=events) for path in paths]
+    pipe = Pipeline.for_recording(paradigm, recordings[0])
+    E, y, info = pipe.epochs_from_recordings(recordings)
+    names = ", ".join(str(r.path) for r in recordings)
+    if len(y) == 0:
+        markers = ", ".join(f"{k}={v}" for k, v in paradigm.classes.items())
+        raise BCIError(
+            f"{command}: no epochs found in {names}; the paradigm's markers ({markers}) do not "
+            "occur in the recordings (see `bci info RECORDING`)"
+        )
+    present = [c for c in paradigm.class_names if info["counts"].get(c, 0)]
+    if len(present) < 2:
+        raise BCIError(
+            f"{command}: {names} hold epochs of {' and '.join(present)} only; {command} needs "
+            f"at least two of {', '.join(paradigm.class_names)} (check the paradigm's "
+            "[classes] markers against the recordings)"
+        )
+    return recordings, pipe, E, y, info
+
+
+def epoch_groups(
+    paths: Sequence[str | Path], recording_index: np.ndarray, group_by: str | None
+) -> np.ndarray | None:
+    """The group of every epoch: its recording, or its folder for ``group_by="session"``."""
+    if group_by is None:
+        return None
+    if group_by == "session":
+        folders = [str(Path(p).resolve().parent) for p in paths]
+        ids = {f: i for i, f in enumerate(dict.fromkeys(folders))}
+        return np.asarray([ids[folders[i]] for i in recording_index], dtype=np.int64)
+    return np.asarray(recording_index, dtype=np.int64)
+
+
+def evaluation_report(
+    paradigm: Paradigm,
+    paths: Sequence[str | Path],
+    *,
+    cv: int = 5,
+    seed: int | None = 42,
+    group_by: str | None = None,
+    events: str | Path | None = None,
+    with_pseudo_online: bool = True,
+    command: str = "evaluate",
+) -> tuple[dict, Pipeline, np.ndarray, np.ndarray]:
+    """Cross-validate ``paradigm`` on the recordings at ``paths`` and build the report.
+
+    Parameters
+    ----------
+    paradigm : Paradigm
+    paths : sequence of path
+        Recording files of one subject.
+    cv, seed, group_by
+        As :func:`bci.evaluation.cross_validate`.
+    events : path, optional
+        An MNE events file for a single recording.
+    with_pseudo_online : bool
+        Also score sliding windows over each held-out recording (needs two recordings;
+        ``pseudo_online`` is ``None`` otherwise).
+
+    Returns
+    -------
+    report, pipeline (unfitted), E, y
+        ``report`` is JSON-safe: the :func:`~bci.evaluation.cross_validate` keys plus
+        ``paradigm``, ``recordings``, ``epochs_per_class`` and ``pseudo_online``.
+    """
+    if cv < 2:
+        raise BCIError(f"{command}: --cv {cv}: need at least 2 folds")
+    recordings, pipe, E, y, info = labelled_epochs(paradigm, paths, events=events, command=command)
+    groups = epoch_groups(list(paths), info["groups"], group_by)
+    result = cross_validate(E, y, groups, pipe.clone, cv=cv, seed=seed, group_by=group_by)
+    online = None
+    if with_pseudo_online and len(recordings) >= 2:
+        online = pseudo_online(recordings, lambda rec: Pipeline.for_recording(paradigm, rec))
+    report = {
+        **result,
+        "paradigm": paradigm.to_dict(),
+        "recordings": [str(p) for p in paths],
+        "epochs_per_class": info["counts"],
+        "pseudo_online": online,
+    }
+    return report, pipe, E, y

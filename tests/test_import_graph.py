@@ -193,7 +193,6 @@ def tree() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 #: one exists the test is reported as an expected failure naming it; any other cycle fails
 #: the test. Take an entry off once its cycle is gone (the test then passes outright).
 BEING_REMOVED = {
-    ("bci.filter_bank_tangent_space", "bci.tangent_space"): "issue 13 item 4 (bci/features/)",
     (
         "models.estimator",
         "models.factory",

@@ -2,7 +2,7 @@
 
 Behaviour, not time (``benchmarks/bench_startup.py`` measures the time): a fresh
 interpreter calls :func:`bci.cli.main` and reports the modules loaded, and none of numpy,
-scipy, MNE, pylsl, pyxdf, matplotlib or Qt may be among them. The rule that makes it so
+scipy, MNE, pylsl, pyxdf, BrainFlow, matplotlib or Qt may be among them. The rule that makes it so
 (see :mod:`bci.commands`) is checked on the source too.
 """
 
@@ -20,7 +20,17 @@ import pytest
 from bci.cli import build_parser, command_modules
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("numpy", "scipy", "mne", "pylsl", "pyxdf", "matplotlib", "PySide6", "pyqtgraph")
+HEAVY = (
+    "numpy",
+    "scipy",
+    "mne",
+    "pylsl",
+    "pyxdf",
+    "brainflow",
+    "matplotlib",
+    "PySide6",
+    "pyqtgraph",
+)
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
 #: Runs ``bci.cli.main(argv)`` for each argv given as JSON; prints the heavy modules loaded.

@@ -189,30 +189,10 @@ def tree() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return edges, imports
 
 
-#: Cycles found by this test whose removal is another open item, with who does it. While
-#: one exists the test is reported as an expected failure naming it; any other cycle fails
-#: the test. Take an entry off once its cycle is gone (the test then passes outright).
-BEING_REMOVED = {
-    (
-        "models.estimator",
-        "models.factory",
-        "models.mlp",
-        "models.perceptron",
-        "models.persistence",
-        "models.softmax_regression",
-    ): "Estimator.save imports models.persistence, which imports models.estimator (models/)",
-}
-
-
 def test_the_tree_has_no_import_cycle_not_even_inside_functions(tree):
     edges, _ = tree
     assert len(edges) > 50  # the whole tree was read
-    found = [tuple(c) for c in cycles(edges)]
-    assert [c for c in found if c not in BEING_REMOVED] == []
-    if found:
-        pytest.xfail(
-            "cycles being removed elsewhere: " + "; ".join(BEING_REMOVED[c] for c in found)
-        )
+    assert cycles(edges) == []
 
 
 def test_the_layer_arrows_of_the_design_hold(tree):

@@ -1,4 +1,9 @@
-"""The ``bci`` command line: discovers the subcommands in :mod:`bci.commands`."""
+"""The ``bci`` command line: discovers the subcommands in :mod:`bci.commands`.
+
+Building the parser imports every command module; they keep their heavy imports inside
+their run functions (see :mod:`bci.commands`), so ``bci --help``, ``bci COMMAND --help``
+and argument errors answer without loading numpy, scipy, MNE, liblsl or Qt.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,31 @@ import sys
 from collections.abc import Sequence
 
 import bci.commands
-from acquisition.errors import AcquisitionError
 from bci import __version__
 from bci.errors import BCIError
-from models.errors import ModelError
+from bci.threads import limit_blas_threads
 
-#: Errors that come from what the user gave us: printed as one line, exit code 2.
-USER_ERRORS = (BCIError, AcquisitionError, ModelError, FileNotFoundError, IsADirectoryError)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that come from what the user gave us: printed as one line, exit code 2.
+
+    A function, not a constant: the ``acquisition`` and ``models`` packages load numpy,
+    which ``bci --help`` must not; it is called only once a command has failed.
+    """
+    from acquisition.errors import AcquisitionError
+    from models.errors import ModelError
+
+    return (BCIError, AcquisitionError, ModelError, FileNotFoundError, IsADirectoryError)
+
+
+def command_modules() -> list[str]:
+    """Names of the modules of :mod:`bci.commands` that may hold a command (sorted).
+
+    Private modules (``_name``) are the command layer's helpers with heavy imports at the
+    top; they are imported by a command when it runs, never at registration.
+    """
+    found = pkgutil.iter_modules(bci.commands.__path__)
+    return sorted(m.name for m in found if not m.name.startswith("_") and not m.ispkg)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bci {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in sorted(pkgutil.iter_modules(bci.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"bci.commands.{mod.name}")
+    for name in command_modules():
+        module = importlib.import_module(f"bci.commands.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
@@ -42,9 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    # Work starts here: before the command imports numpy (its BLAS then reads the limit).
+    limit_blas_threads()
     try:
         return int(func(args) or 0)
-    except USER_ERRORS as exc:
+    except user_errors() as exc:
         print(f"bci {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

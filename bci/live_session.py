@@ -36,6 +36,7 @@ from acquisition.source import TROUBLE_KINDS, Source, StreamEvent
 from bci.errors import BCIError
 from bci.model_file import check_stream_compatible
 from bci.pipeline import Pipeline
+from bci.threads import limit_blas_threads
 from models.errors import ModelError
 
 __all__ = [
@@ -185,6 +186,7 @@ class LiveSession:
         max_pull_seconds: float = 1.0,
         max_lag_seconds: float | None = 2.0,
     ) -> None:
+        limit_blas_threads()  # live work starts here, also in a notebook that loaded numpy
         index_map = check_stream_compatible(pipeline, source.info)
         # A stream with the model's channels in another order is reordered, not refused.
         pipeline.bind_input(index_map)

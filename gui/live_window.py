@@ -262,44 +262,6 @@ def run_live_window(
     return 0
 
 
-def run_demo_live_window(
-    session: LiveSession,
-    protocol: object,
-    person: object,
-    accuracy: object,
-    seconds: float,
-) -> LiveWindow:
-    """The demo's live phase: the simulated person follows ``protocol`` while it is shown.
-
-    ``protocol`` is a started-or-not :class:`~bci.calibration.CalibrationProtocol` on the
-    LSL clock, ``person`` a :class:`~bci.demo.SimulatedPerson`, ``accuracy`` a
-    :class:`~bci.demo.LiveAccuracy` filled as outputs arrive.
-    """
-    events = protocol.start()
-
-    def follow(window: LiveWindow, update: LiveUpdate) -> None:
-        nonlocal events
-        for ev in events + protocol.update():
-            person.follow(ev)
-        events = []
-        accuracy.add_markers(update.marker_times, update.markers)
-        accuracy.add_outputs(update.prob_times, update.probabilities)
-        accuracy.score_until(update.now)
-        doing = person.doing.upper() if person.doing else "resting"
-        score = "-" if accuracy.n == 0 else f"{accuracy.accuracy:.0%} over {accuracy.n} windows"
-        window.set_caption(
-            f"The simulated person is {'imagining ' if person.doing else ''}{doing}.   Live accuracy: {score}"
-        )
-
-    qt_app = app()
-    window = LiveWindow(session, on_tick=follow)
-    window.start()
-    QtCore.QTimer.singleShot(round(seconds * 1000), window.close)
-    qt_app.exec()
-    window.stop()
-    return window
-
-
 def open_live_window(
     source: object,
     pipeline: object,

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bci.threads import limit_blas_threads
+
 # Qt must never try to open a real display in tests; set before anything imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The tests do the work of the program: one BLAS thread as in `bci` (a user's variable wins).
+limit_blas_threads()
 
 SHARED_DATA = Path(
     os.environ.get(

@@ -12,8 +12,8 @@ from acquisition.file_source import load_recording
 from acquisition.player import Player
 from acquisition.simulator import SimulatedHeadset, graz_cues, simulate_recording
 from bci.calibration_run import CalibrationRun
-from bci.demo import SimulatedPerson
 from bci.model_file import load_model
+from bci.simulated_person import SimulatedPerson
 
 pytestmark = [pytest.mark.lsl, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from live_helpers import CLASSES, short_paradigm
 from acquisition.player import Player
 from acquisition.simulator import SimulatedHeadset
 from bci.calibration_run import CalibrationRun
-from bci.demo import SimulatedPerson
+from bci.simulated_person import SimulatedPerson
 from gui.calibration_window import CalibrationWindow
 from gui.cue_display import CueDisplay
 from gui.qt import app

@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except cli.USER_ERRORS as exc:
+    except cli.user_errors() as exc:
         print(f"bci {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pylsl
 import pytest
+from reliability_helpers import poll
 
 from acquisition import ArraySource, Recording, SourceInfo
 from acquisition.lsl_source import LSLSource
@@ -31,28 +30,27 @@ def counter_recording(
     return Recording(data, info, marker_samples=marks, marker_labels=labels)
 
 
-def read_all(src: LSLSource, n: int, timeout: float):
-    """Pull samples and markers until ``n`` samples arrived or the deadline."""
+def read_all(src: LSLSource, n: int, timeout: float, *, n_markers: int = 0):
+    """Pull until ``n`` samples and ``n_markers`` markers arrived; fail at ``timeout``."""
     chunks, stamps, m_ts, m_labels = [], [], [], []
-    got = 0
-    deadline = time.monotonic() + timeout
-    while got < n and time.monotonic() < deadline:
+
+    def pull() -> None:
         d, t = src.pull()
         if t.size:
             chunks.append(d)
             stamps.append(t)
-            got += t.size
         mt, ml = src.pull_markers()
         m_ts.extend(mt)
         m_labels.extend(ml)
-        time.sleep(0.002)  # poll pacing
-    # Markers are pushed right after their chunk; collect the last ones.
-    deadline = time.monotonic() + 0.3
-    while time.monotonic() < deadline:
-        mt, ml = src.pull_markers()
-        m_ts.extend(mt)
-        m_labels.extend(ml)
-        time.sleep(0.01)
+
+    def arrived() -> bool:
+        return sum(t.size for t in stamps) >= n and len(m_labels) >= n_markers
+
+    if not poll(arrived, timeout, step=pull):
+        got = sum(t.size for t in stamps)
+        pytest.fail(
+            f"within {timeout:g} s: {got} of {n} samples, {len(m_labels)} of {n_markers} markers"
+        )
     return np.concatenate(chunks, axis=1), np.concatenate(stamps), np.array(m_ts), m_labels
 
 
@@ -78,7 +76,9 @@ def test_replay_equals_the_recording_at_float32_precision_with_markers_in_place(
         assert src.info.ch_names == rec.info.ch_names
         assert src.info.sfreq == rec.sfreq
         player.start()
-        data, ts, m_ts, labels = read_all(src, rec.n_samples, timeout=15.0)
+        data, ts, m_ts, labels = read_all(
+            src, rec.n_samples, timeout=15.0, n_markers=len(rec.marker_labels)
+        )
     player.close()
     np.testing.assert_allclose(data, rec.data, rtol=1e-6, atol=1e-12)
     assert labels == rec.marker_labels
@@ -184,7 +184,9 @@ def test_real_recordings_replay_equal_to_the_file(shared_data, unique_name, rela
     with LSLSource(name=unique_name, marker_name=f"{unique_name}-markers") as src:
         assert src.info.ch_names == rec.info.ch_names
         player.start()
-        data, ts, m_ts, labels = read_all(src, rec.n_samples, timeout=30.0)
+        data, ts, m_ts, labels = read_all(
+            src, rec.n_samples, timeout=30.0, n_markers=len(rec.marker_labels)
+        )
     player.close()
     assert player.error is None
     assert data.shape == rec.data.shape

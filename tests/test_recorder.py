@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import signal
-import time
 
 import numpy as np
 import pylsl
 import pytest
 import pyxdf
+from reliability_helpers import poll
 
 from acquisition import ArraySource, Recording, SourceInfo
 from acquisition.errors import AcquisitionError, StreamNotFoundError
@@ -39,6 +39,21 @@ def stream(streams: list[dict], name: str) -> dict:
     return next(s for s in streams if s["info"]["name"][0] == name)
 
 
+def xdf_holds(path, name: str, last: int) -> bool:
+    """True when the XDF being written at ``path`` holds counter value ``last`` of ``name``.
+
+    The counter is the stream's last channel.
+    """
+    try:
+        streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
+    except Exception:  # the file is being written at this very moment: look again
+        return False
+    for s in streams:
+        if s["info"]["name"][0] == name and len(s["time_series"]):
+            return s["time_series"][-1][-1] >= last
+    return False
+
+
 def test_what_was_sent_is_what_the_xdf_holds(unique_name, tmp_path):
     rec = counter_recording(3.0)
     out = tmp_path / "sub" / "run.xdf"
@@ -50,9 +65,12 @@ def test_what_was_sent_is_what_the_xdf_holds(unique_name, tmp_path):
         assert player._marker_outlet.wait_for_consumers(10.0)
         player.start()
         assert player.join(timeout=20.0)
-        deadline = time.monotonic() + 5.0
-        while out.stat().st_size < 20_000 and time.monotonic() < deadline:
-            time.sleep(0.05)  # poll the file growing
+        # LabRecorder writes from its own threads: stop only once the file holds the last
+        # sample (the markers, pushed before it, are flushed by the stop at the latest).
+        last = rec.n_samples - 1
+        assert poll(lambda: xdf_holds(out, unique_name, last), 20.0), (
+            f"{out} did not receive sample {last} within 20 s"
+        )
     player.close()
     streams, _ = pyxdf.load_xdf(str(out))
     eeg = stream(streams, unique_name)
@@ -118,20 +136,11 @@ def test_bci_record_command_stops_after_seconds(unique_name, tmp_path):
 
 
 def test_a_sender_restarted_with_a_new_source_id_is_recorded_into_a_part(unique_name, tmp_path):
-    from reliability_helpers import poll
-
     from acquisition.xdf_file import load_xdf
 
     def outlet(source_id: str) -> pylsl.StreamOutlet:
         info = pylsl.StreamInfo(unique_name, "EEG", 2, 100.0, pylsl.cf_float32, source_id)
         return pylsl.StreamOutlet(info)
-
-    def holds(path, last: int) -> bool:
-        try:
-            streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
-        except Exception:  # the file is being written at this very moment: look again
-            return False
-        return any(len(s["time_series"]) and s["time_series"][-1][-1] >= last for s in streams)
 
     t0 = pylsl.local_clock()
 
@@ -145,14 +154,14 @@ def test_a_sender_restarted_with_a_new_source_id_is_recorded_into_a_part(unique_
     recorder = Recorder(out_path, streams=[unique_name]).start()
     assert sender.wait_for_consumers(10.0)
     send(sender, 0, 150)
-    assert poll(lambda: holds(out_path, 149), 10.0)
+    assert poll(lambda: xdf_holds(out_path, unique_name, 149), 10.0)
     sender = None  # the sender dies...
     sender = outlet(f"{unique_name}-b")  # ...and comes back with a new source id
     assert sender.wait_for_consumers(10.0)  # the recorder followed it
     send(sender, 150, 150)
     part = tmp_path / "run.part2.xdf"
     assert recorder.paths == [out_path, part]
-    assert poll(lambda: holds(part, 299), 10.0)
+    assert poll(lambda: xdf_holds(part, unique_name, 299), 10.0)
     recorder.stop()
     assert recorder.paths == [out_path, part]  # still listed after the stop
     rec = load_xdf(out_path)

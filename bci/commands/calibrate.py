@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from acquisition.lsl_source import LSLSource
-from bci.calibration_run import CalibrationRun
 from bci.commands.board_options import add_board_arguments, check_board_or_stream
-from bci.demo import display_available
-from bci.errors import BCIError
+from bci.commands.display import display_available
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace, paradigm: object, stream: str | None) -> int:
+    from acquisition.lsl_source import LSLSource
+    from bci.calibration_run import CalibrationRun
+    from bci.errors import BCIError
+
     if stream is None:
         with LSLSource(stype="EEG", timeout=5.0) as probe:
             stream = probe.info.name

@@ -1,7 +1,9 @@
 """What ``train``, ``evaluate`` and ``calibrate`` share: paradigm and recording arguments,
 and turning them into labelled epochs with errors that name the recordings.
 
-Not a command itself (it has no ``register``).
+Not a command itself (it has no ``register``). Imported when commands register, so it
+keeps to their rule (see :mod:`bci.commands`): the standard library at the top, the rest
+inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ import argparse
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from bci.paradigm import MODEL_KINDS, Paradigm, builtin_paradigm, builtin_paradigms, load_paradigm
-from bci.pipeline import Pipeline
+    from bci.paradigm import Paradigm
+    from bci.pipeline import Pipeline
 
 
 def add_paradigm_argument(p: argparse.ArgumentParser) -> None:
     """Add ``--paradigm`` (a file or a built-in name)."""
+    from bci.paradigm import builtin_paradigms  # the standard library only: cheap
+
     p.add_argument(
         "--paradigm",
         required=True,
@@ -29,6 +35,8 @@ def add_paradigm_argument(p: argparse.ArgumentParser) -> None:
 
 def add_recording_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``RECORDING...``, ``--paradigm``, ``--model`` and ``--events``."""
+    from bci.paradigm import MODEL_KINDS  # the standard library only: cheap
+
     p.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
     add_paradigm_argument(p)
     p.add_argument("--model", choices=MODEL_KINDS, help="override the paradigm's model kind")
@@ -37,6 +45,8 @@ def add_recording_arguments(p: argparse.ArgumentParser) -> None:
 
 def resolve_paradigm(arg: str) -> Paradigm:
     """A paradigm from a file path, else from a built-in name."""
+    from bci.paradigm import builtin_paradigm, builtin_paradigms, load_paradigm
+
     path = Path(arg)
     if path.exists() or (arg.endswith(".toml") and arg[:-5] not in builtin_paradigms()):
         return load_paradigm(path)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bci.datasets import EEGBCI_RUN_TASKS, eegbci_files
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``dataset`` subcommand."""
+    from bci.datasets import EEGBCI_RUN_TASKS  # the standard library only: cheap
+
     p = subparsers.add_parser(
         "dataset",
         help="fetch a public EEG dataset (files already on disk are found offline)",
@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_eegbci(args: argparse.Namespace) -> int:
     """Print one EDF path per run (stdout; what each run holds goes to stderr)."""
+    from bci.datasets import EEGBCI_RUN_TASKS, eegbci_files
+
     files = eegbci_files(args.subject, args.runs, args.path)
     for run, path in zip(args.runs, files, strict=True):
         print(path)

@@ -6,7 +6,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bci.demo import Story, display_available, main_exit_code, native_output_to, run_demo
+from bci.commands.display import display_available
+from bci.commands.native_output import native_output_to
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 when it measured a live accuracy."""
+    from bci.commands._demo_story import Story, main_exit_code, run_demo
+
     headless = True if args.headless else not display_available()
     out_dir = Path(args.out_dir) if args.out_dir else Path(tempfile.mkdtemp(prefix="bci-demo-"))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,11 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bci.commands.common import add_recording_arguments, paradigm_from_args
-from bci.evaluation import GROUP_BY, learning_curve
-from bci.evaluation_report import evaluation_report
-from bci.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from bci.pipeline import Pipeline
+
+#: ``--group-by`` choices: :data:`bci.evaluation.GROUP_BY`, written out so that registering
+#: the command does not import the evaluation (numpy); a test keeps the two equal.
+GROUP_BY = ("recording", "session", "run")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,6 +88,8 @@ def format_report(r: dict, paradigm_name: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, print, and write JSON/plots; return the exit code."""
+    from bci.evaluation_report import evaluation_report
+
     paradigm = paradigm_from_args(args)
     report, pipe, E, y = evaluation_report(
         paradigm,
@@ -121,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
 def write_plots(folder: Path, pipe: Pipeline, E, y, result: dict, args) -> list[Path]:
     """Confusion matrix, learning curves and band-power topography into ``folder``."""
+    from bci.evaluation import learning_curve
     from bci.plots import plot_band_power_topography, plot_confusion_matrix, plot_learning_curves
 
     written = [

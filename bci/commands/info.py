@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import TYPE_CHECKING
 
-from acquisition.errors import AcquisitionError
-from acquisition.file_source import load_recording
-from acquisition.recording import Recording
 from bci.commands.board_options import add_board_arguments
+
+if TYPE_CHECKING:
+    from acquisition.recording import Recording
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Describe the file or stream named in ``args``; return the exit code."""
+    from acquisition.errors import AcquisitionError
+    from acquisition.file_source import load_recording
+
     given = [
         f"{what} {value!r}"
         for what, value in (("FILE", args.file), ("--stream", args.stream), ("--board", args.board))

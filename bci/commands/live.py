@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from acquisition.lsl_source import LSLSource
 from bci.commands.board_options import add_board_arguments, check_board_or_stream
-from bci.demo import display_available
-from bci.live_session import LiveSession
-from bci.model_file import load_model
+from bci.commands.display import display_available
+
+if TYPE_CHECKING:
+    from bci.live_session import LiveSession
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Open the stream and classify it; 0 on a normal end, 2 when the stream is refused."""
     check_board_or_stream(args, "live")
+    from acquisition.lsl_source import LSLSource
+    from bci.live_session import LiveSession
+    from bci.model_file import load_model
+
     pipeline = load_model(args.model)
     if args.board:
         from bci.commands.board_options import open_board
@@ -85,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_live(session: LiveSession, seconds: float | None) -> int:
+    import numpy as np
+
     info = session.info
     print(
         f"classifying {info.name!r} ({info.n_channels} ch, {info.sfreq:g} Hz) into "

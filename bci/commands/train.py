@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import time
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bci.commands.common import add_recording_arguments, load_labelled_epochs
-from bci.errors import BCIError
-from bci.model_file import save_model
-from bci.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bci.pipeline import Pipeline
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, report and save; return the exit code."""
+    from bci.model_file import save_model
+
     paradigm, recordings, pipe, E, y, info = load_labelled_epochs(args, "train")
     for rec, rinfo in zip(recordings, info["recordings"], strict=True):
         counts = ", ".join(f"{k} {v}" for k, v in rinfo["counts"].items()) or "none"
@@ -72,6 +75,7 @@ def quick_cv(
     pipe: Pipeline, E: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int, seed: int
 ):
     """Print a cross-validated accuracy (``bci evaluate`` gives the full report)."""
+    from bci.errors import BCIError
     from bci.evaluation import cross_validate
 
     try:

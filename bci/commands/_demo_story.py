@@ -1,33 +1,37 @@
-"""``bci demo``: calibrate, train and classify live on a simulated headset.
+"""The story of ``bci demo``: calibrate, train and classify live on a simulated headset.
 
 The story, with no hardware and nothing downloaded:
 
 1. a :class:`~acquisition.simulator.SimulatedHeadset` streams EEG on LSL through a
    :class:`~acquisition.player.Player`, like a real headset would;
 2. a short calibration session cues left / right (/ feet) imagery; the simulated person
-   follows every cue (the session calls ``set_state`` at each cue) while the EEG and the
-   cue markers are recorded to XDF;
+   (:class:`~bci.simulated_person.SimulatedPerson`) follows every cue while the EEG and
+   the cue markers are recorded to XDF;
 3. the paradigm's pipeline is cross-validated and trained on that recording and saved as
    a ``.bci`` model;
 4. live classification of the same stream, while the simulated person keeps following
    new cues; since the demo knows what the person is really doing, it measures the live
-   accuracy.
+   accuracy (:class:`~bci.live_accuracy.LiveAccuracy`).
 
 With a display this happens in the calibration and live windows; without one (or with
-``--headless``) the same story is told in the terminal.
+``headless``) the same story is told in the terminal. This module is the command layer:
+it is the one that opens the windows (importing :mod:`gui` when it does); the signal
+logic it drives is in the library (:mod:`bci.demo_plan`, :mod:`bci.live_accuracy`,
+:mod:`bci.simulated_person`, :mod:`bci.calibration_run`, :mod:`bci.live_session`).
+
+A private module of :mod:`bci.commands`: heavy imports at the top, so it is imported only
+when ``bci demo`` runs, never when the commands register.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pylsl
@@ -35,17 +39,18 @@ import pylsl
 from acquisition.lsl_source import LSLSource
 from acquisition.player import Player
 from acquisition.simulator import SimulatedHeadset
-from bci.calibration import (
-    CalibrationEvent,
-    CalibrationProtocol,
-    SessionTimings,
-    timings_from_paradigm,
-)
+from bci.calibration import CalibrationEvent, CalibrationProtocol
 from bci.calibration_run import CalibrationResult, CalibrationRun
+from bci.commands.display import display_available
+from bci.demo_plan import plan_demo
 from bci.errors import BCIError
+from bci.live_accuracy import LiveAccuracy
 from bci.live_session import LiveSession
 from bci.model_file import load_model
-from bci.paradigm import Paradigm, builtin_paradigm
+from bci.simulated_person import SimulatedPerson
+
+if TYPE_CHECKING:
+    from bci.live_session import LiveUpdate
 
 #: What the simulated person does for each class, for the story.
 ACTIONS = {
@@ -53,189 +58,6 @@ ACTIONS = {
     "right": "imagines squeezing the RIGHT hand",
     "feet": "imagines moving both FEET",
 }
-
-#: Seconds the demo spends outside the calibration and live phases: LSL discovery, the
-#: recorder's lead-in and tail, closing the XDF file (labrecorder takes ~5.5 s to stop),
-#: training.
-OVERHEAD_SECONDS = 9.0
-
-
-def display_available() -> bool:
-    """True when a window can be opened: a display server, or Qt's offscreen platform."""
-    if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen":
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-@dataclass(frozen=True)
-class DemoPlan:
-    """How a demo of a given length is split between calibration and live use.
-
-    Attributes
-    ----------
-    paradigm : Paradigm
-        The built-in ``demo`` paradigm with its classes, epochs and online window fitted
-        to the (shortened) trial timings.
-    timings : SessionTimings
-        Calibration trial timings.
-    live_timings : SessionTimings
-        Trial timings of the live phase (imagery long enough for several windows).
-    trials_per_class : int
-        Calibration trials of each class (at least 5).
-    live_seconds : float
-        Length of the live phase.
-    """
-
-    paradigm: Paradigm
-    timings: SessionTimings
-    live_timings: SessionTimings
-    trials_per_class: int
-    live_seconds: float
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        """The classes cued."""
-        return tuple(self.paradigm.classes)
-
-    @property
-    def calibration_seconds(self) -> float:
-        """Expected length of the calibration session."""
-        return len(self.classes) * self.trials_per_class * self.timings.mean_trial
-
-
-def plan_demo(seconds: float = 90.0) -> DemoPlan:
-    """Fit the demo into ``seconds``: fewer classes and shorter trials when short.
-
-    Keeps at least 5 trials per class and at least 0.8 s of imagery per trial. Below
-    60 s the demo uses two classes (left, right), otherwise all three of the paradigm.
-    """
-    seconds = float(seconds)
-    if not seconds >= 20:
-        raise BCIError(
-            f"--seconds must be at least 20 (the demo needs 5 trials per class), got {seconds:g}"
-        )
-    base = builtin_paradigm("demo")
-    classes = list(base.classes) if seconds >= 60 else ["left", "right"]
-    trials_per_class = 5 if seconds < 60 else 8
-    usable = seconds - OVERHEAD_SECONDS
-    calibration_budget = 0.6 * usable
-    base_timings = timings_from_paradigm(base)
-    per_trial = calibration_budget / (len(classes) * trials_per_class)
-    factor = min(1.0, per_trial / base_timings.mean_trial)
-    timings = base_timings.scaled(factor, min_task=0.8)
-    cue_and_task = timings.cue + timings.task
-    tmin = float(round(min(0.5, 0.3 * cue_and_task), 3))
-    tmax = np.floor(cue_and_task * 1000) / 1000  # never past the end of the imagery
-    tmax = float(tmax)
-    window = float(np.floor(min(base.online.window, tmax - tmin) * 1000) / 1000)
-    d = base.to_dict()
-    d["classes"] = {c: base.classes[c] for c in classes}
-    d["epochs"] = {"tmin": tmin, "tmax": tmax}
-    d["online"] = {"window": window, "step": base.online.step}
-    d["session"].update(
-        {
-            "fixation": timings.fixation,
-            "cue": timings.cue,
-            "imagery": timings.task,
-            "rest_min": timings.rest_min,
-            "rest_max": timings.rest_max,
-            "trials_per_class": trials_per_class,
-        }
-    )
-    paradigm = Paradigm.from_dict(d, source="bci/paradigms/demo.toml (shortened for the demo)")
-    calibration = len(classes) * trials_per_class * timings.mean_trial
-    live_timings = SessionTimings(
-        fixation=timings.fixation,
-        cue=timings.cue,
-        task=max(timings.task, 3 * window),
-        rest_min=timings.rest_min,
-        rest_max=timings.rest_max,
-    )
-    live_seconds = max(5.0, seconds - OVERHEAD_SECONDS - calibration)
-    return DemoPlan(paradigm, timings, live_timings, trials_per_class, live_seconds)
-
-
-# --------------------------------------------------------------------------- live accuracy
-
-
-@dataclass
-class LiveAccuracy:
-    """Live accuracy against what the simulated person was really doing.
-
-    The person's state changes are the simulator's own markers (class names, ``"rest"``)
-    stamped at the sample where they happened. A window counts when one class was held
-    over the whole window; windows overlapping a change or a rest are not scored.
-
-    Parameters
-    ----------
-    classes : tuple of str
-        Class names in probability-column order.
-    window : float
-        Online window length in seconds.
-    """
-
-    classes: tuple[str, ...]
-    window: float
-    changes: list[tuple[float, str]] = field(default_factory=list)
-    pending: list[tuple[float, np.ndarray]] = field(default_factory=list)
-    scored: list[tuple[str, str]] = field(default_factory=list)
-
-    def add_markers(self, times: np.ndarray, labels: list[str]) -> None:
-        """Record the person's state changes."""
-        self.changes.extend((float(t), str(lab)) for t, lab in zip(times, labels, strict=True))
-        self.changes.sort()
-
-    def add_outputs(self, times: np.ndarray, probabilities: np.ndarray) -> None:
-        """Queue probabilities to score (scored once the markers after them are known)."""
-        self.pending.extend(zip(np.asarray(times, float).tolist(), probabilities, strict=True))
-
-    def score_until(self, now: float) -> None:
-        """Score every queued output older than ``now`` minus a safety margin."""
-        keep = []
-        for t_end, proba in self.pending:
-            if t_end > now - 0.5:
-                keep.append((t_end, proba))
-                continue
-            truth = self._truth(t_end)
-            if truth in self.classes:
-                self.scored.append((truth, self.classes[int(np.argmax(proba))]))
-        self.pending = keep
-
-    def _truth(self, t_end: float) -> str | None:
-        start = t_end - self.window
-        state = None
-        for t, label in self.changes:
-            if t <= start:
-                state = label
-            elif t <= t_end:
-                return None  # the person changed task inside the window
-            else:
-                break
-        return state
-
-    @property
-    def n(self) -> int:
-        """Windows scored."""
-        return len(self.scored)
-
-    @property
-    def accuracy(self) -> float:
-        """Fraction of scored windows classified as the true state (NaN before any)."""
-        if not self.scored:
-            return float("nan")
-        return float(np.mean([t == p for t, p in self.scored]))
-
-    def per_class(self) -> dict[str, float]:
-        """Accuracy for each class with scored windows."""
-        out = {}
-        for cls in self.classes:
-            hits = [p == cls for t, p in self.scored if t == cls]
-            if hits:
-                out[cls] = float(np.mean(hits))
-        return out
-
-
-# --------------------------------------------------------------------------- the story
 
 
 @dataclass
@@ -248,40 +70,6 @@ class DemoReport:
     latency_p95: float = float("nan")
     screen_latency_median: float = float("nan")
     seconds: float = 0.0
-
-
-@contextlib.contextmanager
-def native_output_to(log_path: Path) -> Iterator[Callable[[str], None]]:
-    """Send what C libraries print (liblsl, labrecorder) to ``log_path``; yield a printer.
-
-    liblsl and labrecorder write progress lines straight to file descriptors 1 and 2,
-    which would bury the story; Python's own ``sys.stdout``/``sys.stderr`` are redirected
-    with them, so the yielded function writes to the real terminal. Everything is
-    restored on exit, before any error is printed.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    log = open(log_path, "ab")
-    terminal = os.fdopen(os.dup(saved[0]), "w", encoding="utf-8", errors="replace")
-    try:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-
-        def write(text: str) -> None:
-            terminal.write(text + "\n")
-            terminal.flush()
-
-        yield write
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
-        terminal.close()
-        log.close()
 
 
 class Story:
@@ -302,24 +90,6 @@ class Story:
         """Print a section heading."""
         self.out("")
         self.out(f"== {text} ==")
-
-
-class SimulatedPerson:
-    """Makes the simulated headset's person follow a session's cues."""
-
-    def __init__(self, headset: SimulatedHeadset) -> None:
-        self.headset = headset
-        self.doing: str | None = None
-
-    def follow(self, event: CalibrationEvent) -> None:
-        """Start the cued task at the cue; rest when the trial's rest begins."""
-        if event.phase == "cue" and event.label is not None:
-            self.doing = event.label
-            self.headset.set_state(event.label)
-        elif event.phase in ("rest", "paused", "done") and self.doing is not None:
-            self.doing = None
-            # "rest" (not None) so the simulator marks the change on its marker stream.
-            self.headset.set_state("rest")
 
 
 def confusion_lines(metrics: dict) -> list[str]:
@@ -434,9 +204,7 @@ def run_demo(
         if headless:
             _live_in_terminal(session, protocol, person, accuracy, live_seconds, story)
         else:
-            from gui.live_window import run_demo_live_window
-
-            run_demo_live_window(session, protocol, person, accuracy, live_seconds)
+            _live_in_window(session, protocol, person, accuracy, live_seconds)
         accuracy.score_until(float("inf"))
         report.live = accuracy
         report.latency_median = session.latency.median()
@@ -534,13 +302,34 @@ def main_exit_code(report: DemoReport) -> int:
     return 0 if report.live is not None and report.live.n > 0 else 1
 
 
-__all__ = [
-    "DemoPlan",
-    "DemoReport",
-    "LiveAccuracy",
-    "SimulatedPerson",
-    "Story",
-    "display_available",
-    "plan_demo",
-    "run_demo",
-]
+def _live_in_window(
+    session: LiveSession,
+    protocol: CalibrationProtocol,
+    person: SimulatedPerson,
+    accuracy: LiveAccuracy,
+    seconds: float,
+) -> None:
+    """The live phase in the live window: the person follows ``protocol`` while it is shown."""
+    from gui.live_window import LiveWindow, run_live_window
+
+    events = protocol.start()
+
+    def follow(window: LiveWindow, update: LiveUpdate) -> None:
+        nonlocal events
+        for ev in events + protocol.update():
+            person.follow(ev)
+        events = []
+        accuracy.add_markers(update.marker_times, update.markers)
+        accuracy.add_outputs(update.prob_times, update.probabilities)
+        accuracy.score_until(update.now)
+        doing = person.doing.upper() if person.doing else "resting"
+        score = "-" if accuracy.n == 0 else f"{accuracy.accuracy:.0%} over {accuracy.n} windows"
+        window.set_caption(
+            f"The simulated person is {'imagining ' if person.doing else ''}{doing}.   "
+            f"Live accuracy: {score}"
+        )
+
+    run_live_window(session, seconds=seconds, on_tick=follow)
+
+
+__all__ = ["ACTIONS", "DemoReport", "Story", "confusion_lines", "main_exit_code", "run_demo"]

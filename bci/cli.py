@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import pkgutil
 import sys
+import tomllib
+import zipfile
 from collections.abc import Sequence
+from xml.etree.ElementTree import ParseError as XMLParseError
 
 import bci.commands
 from acquisition.errors import AcquisitionError
@@ -15,7 +19,32 @@ from bci.errors import BCIError
 from models.errors import ModelError
 
 #: Errors that come from what the user gave us: printed as one line, exit code 2.
-USER_ERRORS = (BCIError, AcquisitionError, ModelError, FileNotFoundError, IsADirectoryError)
+USER_ERRORS = (
+    BCIError,
+    AcquisitionError,
+    ModelError,
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+
+#: The parsers' own errors, raised on a user's malformed file wherever one slips past the
+#: module that reads it: also one line and exit 2. Anything else (a bug in our code) keeps
+#: its traceback.
+PARSER_ERRORS = (
+    tomllib.TOMLDecodeError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+    zipfile.BadZipFile,
+    XMLParseError,
+)
+
+#: Errors of exhausted resources: a size or depth from outside that escaped its bound.
+RESOURCE_ERRORS = {
+    MemoryError: "out of memory: an input asks for more than this machine has; check its sizes",
+    RecursionError: "an input is nested too deeply to process; check the file's structure",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except USER_ERRORS as exc:
         print(f"bci {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except PARSER_ERRORS as exc:
+        text = " ".join(str(exc).split())
+        print(
+            f"bci {args.command}: error: malformed input ({type(exc).__name__}: {text})",
+            file=sys.stderr,
+        )
+        return 2
+    except (MemoryError, RecursionError) as exc:
+        kind = MemoryError if isinstance(exc, MemoryError) else RecursionError
+        print(f"bci {args.command}: error: {RESOURCE_ERRORS[kind]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"bci {args.command}: interrupted", file=sys.stderr)

@@ -116,7 +116,7 @@ class Pipeline:
         ch_names = tuple(str(c) for c in ch_names)
         if not ch_names:
             raise BCIError("Pipeline needs at least one channel")
-        paradigm.check_sfreq(sfreq)
+        paradigm.check_sfreq(sfreq, len(ch_names))
         self.paradigm = paradigm
         self.ch_names = ch_names
         self.sfreq = sfreq

@@ -152,8 +152,8 @@ def _check_magic(path: Path, fmt: str) -> None:
     want = b"\xffBIOSEMI" if fmt == "BDF" else b"0       "
     if head != want:
         raise RecordingFileError(
-            f"{path}: not a valid {fmt} file: it starts with {head!r}, a {fmt} header starts "
-            f"with {want!r}; the file is corrupt or of another format"
+            f"{path}: cannot read as {fmt}: it starts with {head!r} where the {fmt} header "
+            f"starts with {want!r}; the file is corrupt or of another format"
         )
 
 

@@ -54,6 +54,8 @@ class Limit:
     def describe(self) -> str:
         """The allowed range as text, e.g. ``0.1 .. 100000 Hz``."""
         unit = f" {self.unit}" if self.unit else ""
+        if self.integer:
+            return f"{int(self.low)} .. {int(self.high)}{unit}"
         return f"{self.low:g} .. {self.high:g}{unit}"
 
     def check(

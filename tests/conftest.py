@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 
 # Property-based tests are reproducible in CI: the "ci" profile derandomizes hypothesis (the
 # examples are a fixed function of each test), so a run passes or fails the same way on
-# every clone. `pytest --hypothesis-profile=long` (or BCI_HYPOTHESIS_PROFILE=long) runs a
+# every clone. `pytest --hypothesis-profile=long --timeout=0` (or BCI_HYPOTHESIS_PROFILE=long) runs a
 # long randomised search on demand; BCI_HYPOTHESIS_EXAMPLES sets its number of examples.
 settings.register_profile(
     "ci",

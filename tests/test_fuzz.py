@@ -10,7 +10,7 @@
   the bounds of :mod:`acquisition.limits`, and never more than a few hundred MB of memory.
 
 Reproducible: the "ci" hypothesis profile (tests/conftest.py) derandomizes every example.
-A long randomised search: ``pytest tests/test_fuzz.py --hypothesis-profile=long``
+A long randomised search: ``pytest tests/test_fuzz.py --hypothesis-profile=long --timeout=0``
 (``BCI_HYPOTHESIS_EXAMPLES=N`` examples per test).
 """
 

@@ -8,11 +8,13 @@ Markers come, in this order of preference, from an explicit ``events=`` file, an
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from acquisition import limits
 from acquisition.array_source import ArraySource
 from acquisition.errors import RecordingFileError
 from acquisition.montage import standard_name_map
@@ -114,8 +116,13 @@ def load_recording(
         )
     if path.stat().st_size == 0:
         raise RecordingFileError(f"{path} is empty (0 bytes); it holds no recording")
-    raw = _read_raw(path, fmt)
-    return _recording_from_raw(raw, path, fmt, events=events, stim_channel=stim_channel)
+    _check_magic(path, fmt)
+    notes: list[str] = []
+    raw = _read_raw(path, fmt, notes)
+    recording = _recording_from_raw(raw, path, fmt, events=events, stim_channel=stim_channel)
+    if notes:
+        recording.extras["warnings"] = [*recording.extras.get("warnings", []), *notes]
+    return recording
 
 
 class FileSource(ArraySource):
@@ -136,14 +143,33 @@ class FileSource(ArraySource):
         self.path = Path(path)
 
 
-def _read_raw(path: Path, fmt: str):  # -> mne.io.BaseRaw
+def _check_magic(path: Path, fmt: str) -> None:
+    """Refuse an EDF/BDF whose first bytes are not the format's (MNE does not look)."""
+    if fmt not in {"EDF", "BDF"}:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    want = b"\xffBIOSEMI" if fmt == "BDF" else b"0       "
+    if head != want:
+        raise RecordingFileError(
+            f"{path}: cannot read as {fmt}: it starts with {head!r} where the {fmt} header "
+            f"starts with {want!r}; the file is corrupt or of another format"
+        )
+
+
+def _read_raw(path: Path, fmt: str, notes: list[str]):  # -> mne.io.BaseRaw
     import mne
 
     try:
         with warnings.catch_warnings(), mne.utils.use_log_level("ERROR"):
             warnings.simplefilter("ignore")
+            if fmt in {"EDF", "BDF"}:
+                _check_edf_record_duration(path, fmt)
             raw = mne.io.read_raw(path, preload=False, verbose="ERROR")
+            _check_header_sizes(raw, path)
+            _check_data_files(raw, path, fmt)
             _check_complete(raw, path, fmt)
+            _check_sizes(raw, path, fmt, notes)
             raw.load_data(verbose="ERROR")
     except RecordingFileError:
         raise
@@ -155,6 +181,120 @@ def _read_raw(path: Path, fmt: str):  # -> mne.io.BaseRaw
     if raw.n_times == 0 or len(raw.ch_names) == 0:
         raise RecordingFileError(f"{path}: the {fmt} file holds no samples")
     return raw
+
+
+def _check_edf_record_duration(path: Path, fmt: str) -> None:
+    """Bound the EDF/BDF data-record duration (header bytes 244-252) before MNE divides by it."""
+    with path.open("rb") as fh:
+        header = fh.read(256)
+    try:
+        text = header[244:252].decode("ascii").strip()
+        seconds = float(text)
+    except (UnicodeDecodeError, ValueError):
+        return  # MNE reports a header it cannot read
+    if seconds == 0:
+        return  # EDF+ annotation-only files use 0; MNE handles them
+    limits.EDF_RECORD_SECONDS.check(
+        seconds, "data record duration", where=f"{path} ({fmt} header)", error=RecordingFileError
+    )
+
+
+def _check_header_sizes(raw, path: Path) -> None:
+    """Bound the rate and channel count a file header declares, before its data are read."""
+    where = str(path)
+    limits.SFREQ.check(
+        float(raw.info["sfreq"]), "sampling rate", where=where, error=RecordingFileError
+    )
+    limits.CHANNELS.check(len(raw.ch_names), "channel count", where=where, error=RecordingFileError)
+
+
+def _check_data_files(raw, path: Path, fmt: str) -> None:
+    """Refuse a header whose data file (``DataFile=``, the ``.fdt``) lies outside its folder.
+
+    A ``.vhdr`` saying ``DataFile=/etc/passwd`` would otherwise be read and replayed as EEG.
+    """
+    folder = path.resolve().parent
+    for name in getattr(raw, "filenames", ()) or ():
+        if name is None:
+            continue
+        data_file = Path(name).resolve()
+        if data_file.parent != folder:
+            raise RecordingFileError(
+                f"{path}: the {fmt} header points at the data file {data_file}, outside the "
+                f"header's folder {folder}; refused: keep the data file next to its header"
+            )
+
+
+def _check_sizes(raw, path: Path, fmt: str, notes: list[str]) -> None:
+    """BrainVision and EEGLAB size checks, like EDF's record count.
+
+    EEGLAB: the ``.fdt`` must hold ``channels x points`` float32 values (MNE fails later
+    with an internal error otherwise). BrainVision: MNE takes the sample count from the
+    ``.eeg`` size, so a file cut short would pass for a short recording; the header's
+    ``DataPoints`` (when written) or the last marker in the ``.vmrk`` say how long it was:
+    a shorter ``.eeg`` is read as far as it goes, with a warning naming both durations.
+    """
+    sfreq = float(raw.info["sfreq"])
+    n_ch = len(raw.ch_names)
+    if fmt == "EEGLAB":
+        data_file = Path(raw.filenames[0]) if raw.filenames else None
+        if data_file is None or data_file.suffix.lower() != ".fdt" or not data_file.is_file():
+            return  # data embedded in the .set: MATLAB's own container checks it
+        want = raw.n_times * n_ch * 4
+        have = data_file.stat().st_size
+        if have < want:
+            raise RecordingFileError(
+                f"{path}: truncated EEGLAB data file {data_file.name}: the header announces "
+                f"{raw.n_times} samples x {n_ch} channels ({raw.n_times / sfreq:.2f} s, "
+                f"{want} bytes), the file holds {have} bytes ({have / (4 * n_ch) / sfreq:.2f} s)"
+            )
+    elif fmt == "BrainVision":
+        expected = _brainvision_expected_samples(path)
+        if expected is not None and expected > raw.n_times:
+            note = (
+                f"{path}: the BrainVision data file holds {raw.n_times / sfreq:.2f} s "
+                f"({raw.n_times} samples) but its header/markers expect at least "
+                f"{expected / sfreq:.2f} s ({expected} samples): the .eeg file is truncated; "
+                "reading what it holds"
+            )
+            notes.append(note)
+        extra = raw._raw_extras[0] if raw._raw_extras else {}
+        data_file = Path(raw.filenames[0]) if raw.filenames else None
+        fmt_bytes = {"int_16": 2, "int_32": 4, "single": 4, "double": 8}.get(
+            str(extra.get("fmt", "")), 0
+        )
+        if data_file is not None and data_file.is_file() and fmt_bytes:
+            rest = data_file.stat().st_size % (fmt_bytes * extra.get("orig_nchan", n_ch))
+            if rest:
+                notes.append(
+                    f"{path}: the .eeg file ends {rest} bytes into a sample (cut mid-write); "
+                    "the partial sample is ignored"
+                )
+
+
+_VMRK_POSITION = re.compile(r"^Mk\d+=[^,]*,[^,]*,\s*(\d+)\s*,\s*(\d+)", re.MULTILINE)
+
+
+def _brainvision_expected_samples(path: Path) -> int | None:
+    """Samples a BrainVision recording should hold: ``DataPoints=`` or its last marker."""
+    try:
+        header = path.read_text(encoding="latin-1")[: 1 << 20]
+    except OSError:
+        return None
+    found = re.search(r"^\s*DataPoints\s*=\s*(\d+)", header, re.MULTILINE)
+    if found:
+        return int(found.group(1))
+    marker = re.search(r"^\s*MarkerFile\s*=\s*(.+?)\s*$", header, re.MULTILINE)
+    if not marker:
+        return None
+    vmrk = path.parent / Path(marker.group(1)).name  # never outside the header's folder
+    try:
+        with vmrk.open("r", encoding="latin-1") as fh:
+            text = fh.read(16 * 1024 * 1024)
+    except OSError:
+        return None
+    ends = [int(pos) + max(int(points), 1) - 1 for pos, points in _VMRK_POSITION.findall(text)]
+    return max(ends) if ends else None
 
 
 def _check_complete(raw, path: Path, fmt: str) -> None:

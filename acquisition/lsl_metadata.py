@@ -43,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 import pylsl
 
+from acquisition import limits
+
 #: Factor to volts of each spelling of a voltage unit (lower-cased, without spaces, NFKC).
 VOLT_SCALES = {
     "v": 1.0,
@@ -246,7 +248,8 @@ def read_channel_metadata(info: pylsl.StreamInfo) -> ChannelMetadata:
     -------
     ChannelMetadata
     """
-    n = info.channel_count()
+    where = f"stream {info.name()!r}"
+    n = limits.CHANNELS.check(info.channel_count(), "channel_count", where=where)
     channels = []
     ch = info.desc().child("channels").child("channel")
     # One more than declared is enough to see that the list does not fit.
@@ -257,7 +260,10 @@ def read_channel_metadata(info: pylsl.StreamInfo) -> ChannelMetadata:
     acq = info.desc().child("acquisition")
     if not acq.empty():
         acquisition = {key: acq.child_value(key) for key in ("manufacturer", "replay_speed")}
-    return parse_channel_metadata(info.type() or "", n, channels, acquisition)
+    meta = parse_channel_metadata(info.type() or "", n, channels, acquisition)
+    # Buffers are sized by rate x speed: a sender's speed must not size our memory.
+    limits.REPLAY_SPEED.check(meta.replay_speed, "desc/acquisition/replay_speed", where=where)
+    return meta
 
 
 def xdf_channel_metadata(info: Mapping) -> ChannelMetadata:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pylsl
 
+from acquisition import limits
 from acquisition.dejitter import Dejitterer
 from acquisition.errors import StreamChangedError, StreamNotFoundError
 from acquisition.health import HealthTracker, StreamHealth
@@ -411,8 +412,10 @@ class LSLSource(Source):
         finally:
             probe.close_stream()
             del probe
-        meta = read_channel_metadata(full)
-        sfreq = float(full.nominal_srate())
+        sfreq = limits.SFREQ.check(
+            full.nominal_srate(), "nominal_srate", where=f"stream {full.name()!r}"
+        )
+        meta = read_channel_metadata(full)  # bounds channel_count and replay_speed
         info = SourceInfo(
             name=full.name(),
             ch_names=meta.ch_names,
@@ -446,6 +449,9 @@ class LSLSource(Source):
         self._dtype = dtype
         self._scales = meta.scales[:, None]
         self._capacity = max(1, math.ceil(buflen * sfreq))
+        limits.check_buffer(
+            self._capacity, info.n_channels, "the stream's buffer (rate x replay speed)"
+        )
         self._buffer = np.empty((self._capacity, info.n_channels), dtype=dtype)
         self._info = info
         self._speed = speed

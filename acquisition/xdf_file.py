@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from acquisition import limits
 from acquisition.errors import RecordingFileError
 from acquisition.lsl_metadata import EEG_STREAM_TYPES, xdf_channel_metadata
 from acquisition.recording import Recording
@@ -64,8 +65,19 @@ def load_xdf(
     eeg = _pick_eeg_stream(path, streams, stream)
     ts = np.asarray(eeg["time_stamps"], dtype=np.float64)
     info = eeg["info"]
-    sfreq = _float(info, "nominal_srate")
-    n_ch = int(_text(info, "channel_count") or 0)
+    where = f"{path}: stream {_text(info, 'name')!r}"
+    sfreq = limits.SFREQ.check(
+        _float(info, "nominal_srate"), "nominal_srate", where=where, error=RecordingFileError
+    )
+    try:
+        n_ch_declared: object = int(_text(info, "channel_count") or 0)
+    except ValueError:
+        n_ch_declared = _text(info, "channel_count")
+    n_ch = limits.CHANNELS.check(
+        n_ch_declared, "channel_count", where=where, error=RecordingFileError
+    )
+    warnings_out: list[str] = []
+    ts = _repaired_timestamps(ts, sfreq, where, warnings_out)
     series = np.asarray(eeg["time_series"])
     if series.ndim != 2 or series.shape[1] != n_ch:
         raise RecordingFileError(
@@ -82,8 +94,25 @@ def load_xdf(
         m_times.append(np.asarray(mk["time_stamps"], dtype=np.float64))
         m_labels.extend(_marker_strings(mk["time_series"]))
     times = np.concatenate(m_times) if m_times else np.empty(0)
+    finite = np.isfinite(times)
+    order = np.argsort(np.where(finite, times, np.inf), kind="stable")
+    n_unsorted = int(np.sum(np.diff(times[finite]) < 0)) if finite.sum() > 1 else 0
+    times = times[order]
+    m_labels = [m_labels[i] for i in order]
     samples, keep = _nearest_samples(ts, times, sfreq)
+    keep &= np.isfinite(times)
     labels = [lab for lab, k in zip(m_labels, keep, strict=True) if k]
+    n_bad_time = int((~finite).sum())
+    n_outside = int((~keep).sum()) - n_bad_time
+    if n_unsorted:
+        warnings_out.append(
+            f"{path}: {n_unsorted} marker timestamps were out of time order; markers sorted by time"
+        )
+    if n_bad_time or n_outside:
+        warnings_out.append(
+            f"{path}: {n_bad_time + n_outside} of {times.size} markers dropped: "
+            f"{n_bad_time} with a NaN/infinite timestamp, {n_outside} outside the data"
+        )
 
     extras: dict = {
         "format": "XDF",
@@ -92,7 +121,8 @@ def load_xdf(
         "eeg_stream": _text(info, "name"),
         "marker_source": "marker stream" if labels else None,
         "marker_streams": [_text(m["info"], "name") for m in marker_list],
-        "markers_outside_data": int((~keep).sum()),
+        "markers_outside_data": n_outside,
+        "markers_bad_timestamps": n_bad_time,
         # LabRecorder writes footers when it stops cleanly; none means it was killed.
         "truncated": any("footer" not in s for s in streams),
         "streams": [_summary(s) for s in streams],
@@ -100,6 +130,8 @@ def load_xdf(
     }
     if meta.assumed_units:
         extras["assumed_units"] = "microvolts"
+    if warnings_out:
+        extras["warnings"] = warnings_out
     source_info = SourceInfo(
         name=_text(info, "name") or path.stem,
         ch_names=meta.ch_names,
@@ -117,6 +149,38 @@ def load_xdf(
         path=str(path),
         extras=extras,
     )
+
+
+def _repaired_timestamps(ts: np.ndarray, sfreq: float, where: str, notes: list[str]) -> np.ndarray:
+    """EEG timestamps usable for placing markers: non-finite or backward stamps repaired.
+
+    A NaN or a stamp running backwards would make every marker fall "outside the data"
+    (or at the wrong sample). Such stamps are replaced by the nominal-rate grid through the
+    nearest good stamp before them; the repair is said in ``notes``.
+    """
+    if ts.size == 0:
+        return ts
+    good = np.isfinite(ts)
+    if good.all() and (ts.size < 2 or np.all(np.diff(ts) >= 0)):
+        return ts
+    out = ts.copy()
+    if not good.any():
+        out = np.arange(ts.size) / sfreq
+        notes.append(f"{where}: no finite timestamp; using the nominal rate from 0 s")
+        return out
+    first = int(np.argmax(good))
+    out[:first] = out[first] - (first - np.arange(first)) / sfreq
+    n_bad = int((~good).sum())
+    n_back = 0
+    for i in range(first + 1, ts.size):  # one pass; only reached for a damaged file
+        if not np.isfinite(out[i]) or out[i] < out[i - 1]:
+            n_back += int(np.isfinite(ts[i]))
+            out[i] = out[i - 1] + 1.0 / sfreq
+    notes.append(
+        f"{where}: {n_bad} NaN/infinite and {n_back} backward EEG timestamps replaced by the "
+        f"nominal {sfreq:g} Hz grid"
+    )
+    return out
 
 
 def part_path(path: str | Path, number: int) -> Path:

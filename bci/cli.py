@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import pkgutil
 import sys
+import tomllib
+import zipfile
 from collections.abc import Sequence
+from xml.etree.ElementTree import ParseError as XMLParseError
 
 import bci.commands
 from bci import __version__
@@ -28,7 +32,15 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from acquisition.errors import AcquisitionError
     from models.errors import ModelError
 
-    return (BCIError, AcquisitionError, ModelError, FileNotFoundError, IsADirectoryError)
+    return (
+        BCIError,
+        AcquisitionError,
+        ModelError,
+        FileNotFoundError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+    )
 
 
 def command_modules() -> list[str]:
@@ -39,6 +51,24 @@ def command_modules() -> list[str]:
     """
     found = pkgutil.iter_modules(bci.commands.__path__)
     return sorted(m.name for m in found if not m.name.startswith("_") and not m.ispkg)
+
+
+#: The parsers' own errors, raised on a user's malformed file wherever one slips past the
+#: module that reads it: also one line and exit 2. Anything else (a bug in our code) keeps
+#: its traceback.
+PARSER_ERRORS = (
+    tomllib.TOMLDecodeError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+    zipfile.BadZipFile,
+    XMLParseError,
+)
+
+#: Errors of exhausted resources: a size or depth from outside that escaped its bound.
+RESOURCE_ERRORS = {
+    MemoryError: "out of memory: an input asks for more than this machine has; check its sizes",
+    RecursionError: "an input is nested too deeply to process; check the file's structure",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +101,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except user_errors() as exc:
         print(f"bci {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except PARSER_ERRORS as exc:
+        text = " ".join(str(exc).split())
+        print(
+            f"bci {args.command}: error: malformed input ({type(exc).__name__}: {text})",
+            file=sys.stderr,
+        )
+        return 2
+    except (MemoryError, RecursionError) as exc:
+        kind = MemoryError if isinstance(exc, MemoryError) else RecursionError
+        print(f"bci {args.command}: error: {RESOURCE_ERRORS[kind]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"bci {args.command}: interrupted", file=sys.stderr)

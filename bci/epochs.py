@@ -40,6 +40,9 @@ class Epochs:
         Events whose epoch ran past either end of the data (not in ``data``).
     dropped_onsets : list of int
         Their marker samples, for messages.
+    n_nonfinite : int
+        Events whose epoch held a NaN or infinite sample (not in ``data``, not in
+        ``n_dropped``).
     """
 
     data: np.ndarray
@@ -47,6 +50,7 @@ class Epochs:
     onsets: np.ndarray
     n_dropped: int = 0
     dropped_onsets: list[int] = field(default_factory=list)
+    n_nonfinite: int = 0
 
     def counts(self) -> dict[str, int]:
         """Number of epochs per class, in first-seen order."""
@@ -112,22 +116,75 @@ def find_events(
     return EpochEvents(np.asarray(samples, dtype=np.int64), np.asarray(labels, dtype=str))
 
 
+def nonfinite_spans(data: np.ndarray) -> np.ndarray:
+    """Sample ranges ``[start, stop)`` (shape (n, 2)) where any row of ``data`` is NaN or inf."""
+    bad = ~np.isfinite(data).all(axis=0)
+    if not bad.any():
+        return np.empty((0, 2), dtype=np.int64)
+    edges = np.diff(np.concatenate([[0], bad.astype(np.int8), [0]]))
+    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
+
+
+def describe_nonfinite(
+    data: np.ndarray, sfreq: float, ch_names: Sequence[str], where: str, spans: np.ndarray
+) -> str:
+    """One line naming the recording, the channels and the time spans of non-finite samples."""
+    bad_rows = ~np.isfinite(data).all(axis=1)
+    names = [str(ch_names[i]) for i in np.flatnonzero(bad_rows)]
+    channels = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    shown = ", ".join(f"{a / sfreq:.2f}-{b / sfreq:.2f} s" for a, b in spans[:5].tolist())
+    more = f" and {len(spans) - 5} more" if len(spans) > 5 else ""
+    n_values = int((~np.isfinite(data)).sum())
+    return (
+        f"{where}: {n_values} NaN/infinite values in channel(s) {channels} at {shown}{more} "
+        f"({int((spans[:, 1] - spans[:, 0]).sum()) / sfreq:.2f} s in {len(spans)} span(s)); "
+        "epochs touching them are dropped"
+    )
+
+
+def finite_runs(n_samples: int, spans: np.ndarray) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` runs of ``range(n_samples)`` between the non-finite ``spans``."""
+    runs, at = [], 0
+    for a, b in spans.tolist():
+        if a > at:
+            runs.append((at, a))
+        at = b
+    if at < n_samples:
+        runs.append((at, n_samples))
+    return runs
+
+
 def cut_epochs(
     data: np.ndarray,
     sfreq: float,
     events: EpochEvents,
     tmin: float,
     tmax: float,
+    *,
+    bad_spans: np.ndarray | None = None,
 ) -> Epochs:
     """Cut ``[marker + tmin, marker + tmax)`` from ``data`` (n_channels, n_samples).
 
     Events whose window runs past the start or the end of the data are dropped and
-    counted in ``Epochs.n_dropped``.
+    counted in ``Epochs.n_dropped``; those whose window overlaps one of ``bad_spans``
+    (``[start, stop)`` sample ranges of non-finite input, see :func:`nonfinite_spans`) are
+    dropped and counted in ``Epochs.n_nonfinite``.
     """
     offset, n_times = epoch_samples(sfreq, tmin, tmax)
     n_total = data.shape[1]
     starts = events.samples + offset
     keep = (starts >= 0) & (starts + n_times <= n_total)
+    clean = np.ones_like(keep)
+    if bad_spans is not None and len(bad_spans):
+        spans = np.asarray(bad_spans, dtype=np.int64).reshape(-1, 2)
+        # An epoch [s, s + n) overlaps a span [a, b) when s < b and a < s + n.
+        overlap = (starts[:, None] < spans[None, :, 1]) & (
+            spans[None, :, 0] < starts[:, None] + n_times
+        )
+        clean = ~overlap.any(axis=1)
+    n_nonfinite = int((keep & ~clean).sum())
+    edge_dropped = ~keep
+    keep &= clean
     kept_starts = starts[keep]
     idx = kept_starts[:, None] + np.arange(n_times)[None, :]
     # (n_ch, n_epochs, n_times) -> (n_epochs, n_ch, n_times)
@@ -136,6 +193,7 @@ def cut_epochs(
         data=epochs,
         labels=events.labels[keep],
         onsets=events.samples[keep],
-        n_dropped=int((~keep).sum()),
-        dropped_onsets=events.samples[~keep].tolist(),
+        n_dropped=int(edge_dropped.sum()),
+        dropped_onsets=events.samples[edge_dropped].tolist(),
+        n_nonfinite=n_nonfinite,
     )

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from acquisition import limits
 from acquisition.source import SourceInfo
 from bci import __version__
 from bci.errors import BCIError, ModelFileError
@@ -39,11 +40,15 @@ from bci.features.steps import step_from_state
 from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline, channel_index_map
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Schema 1 (files written before the header was sealed by its own hash) still loads: its
+#: arrays are hashed and every size and weight is checked as for schema 2; only the header
+#: seal is missing. A user's model from an earlier session keeps working.
+UNSEALED_SCHEMA_VERSIONS = (1,)
 FORMAT_NAME = "bci-model"
 HEADER = "header.json"
 _MAX_HEADER_BYTES = 16 * 1024 * 1024
-_MAX_ARRAY_BYTES = 1 << 30
+_MAX_NPY_HEADER_BYTES = 64 * 1024  # numpy writes 128-byte .npy headers
 _ALLOWED_KINDS = "fiubU"  # float, int, uint, bool, unicode: nothing that needs pickle
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 
@@ -131,7 +136,8 @@ def save_model(
             "sha256": array_sha256(arr),
         }
     try:
-        header_bytes = json.dumps(header, indent=1, default=_json_default).encode("utf-8")
+        header = json.loads(json.dumps(header, default=_json_default))
+        header_bytes = json.dumps(seal_header(header), indent=1).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: metrics or model state are not JSON-safe ({exc})") from None
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +154,22 @@ def save_model(
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def header_digest(header: dict) -> str:
+    """sha256 of the header's canonical JSON, every field but ``header_sha256`` itself.
+
+    The arrays are covered by their own sha256 in the header; this covers the header
+    (paradigm, rate, channel names, the array table), so an edited header is detected too.
+    """
+    body = {k: v for k, v in header.items() if k != "header_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def seal_header(header: dict) -> dict:
+    """Return ``header`` with its ``header_sha256`` set (what :func:`save_model` writes)."""
+    return {**header, "header_sha256": header_digest(header)}
 
 
 def _add(arrays: dict[str, np.ndarray], prefix: str, new: dict[str, np.ndarray]) -> dict[str, str]:
@@ -220,10 +242,17 @@ def _read_header(zf: zipfile.ZipFile, path: Path) -> dict:
         raise ModelFileError(f"{path}: not a .bci model file (no {HEADER})") from None
     if info.file_size > _MAX_HEADER_BYTES:
         raise ModelFileError(
-            f"{path}: {HEADER} is {info.file_size} bytes; refusing a header that large"
+            f"{path}: {HEADER} is {info.file_size} bytes; refusing a header that large "
+            f"(at most {_MAX_HEADER_BYTES})"
         )
     try:
-        header = json.loads(zf.read(info).decode("utf-8"))
+        raw = _read_member(zf, info, _MAX_HEADER_BYTES)
+        header = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ModelFileError(
+            f"{path}: {HEADER} is nested too deeply to parse; the "
+            f"{limits.NESTING_DEPTH.what} must be at most {limits.NESTING_DEPTH.high:g}"
+        ) from None
     except (
         zipfile.BadZipFile,
         OSError,
@@ -239,14 +268,105 @@ def _read_header(zf: zipfile.ZipFile, path: Path) -> dict:
             f"{path}: not a .bci model file (header format is not {FORMAT_NAME!r})"
         )
     version = header.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version != SCHEMA_VERSION and version not in UNSEALED_SCHEMA_VERSIONS:
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
+        fix = "upgrade bci, or retrain the model" if newer else "retrain the model"
         raise ModelFileError(
             f"{path}: model schema version {version!r}; this software (bci {__version__}) reads "
-            f"schema version {SCHEMA_VERSION}; retrain the model with this version"
+            f"schema version {SCHEMA_VERSION} (and the unsealed schema 1); {fix} with this version"
+        )
+    limits.check_nesting(header, HEADER, where=str(path), error=ModelFileError)
+    sealed = version == SCHEMA_VERSION or "header_sha256" in header
+    if sealed and header.get("header_sha256") != header_digest(header):
+        raise ModelFileError(
+            f"{path}: {HEADER} does not match its header_sha256; the header was edited or "
+            "corrupted; retrain the model or restore the file"
         )
     if not isinstance(header.get("arrays"), dict):
         raise ModelFileError(f"{path}: header has no array table")
+    _check_header_sizes(header, path)
     return header
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """Read a member, never more than ``limit`` bytes whatever its directory entry says."""
+    with zf.open(info) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit or len(data) != info.file_size:
+        raise ValueError(
+            f"member {info.filename} holds {len(data)}{'+' if len(data) > limit else ''} bytes, "
+            f"its directory entry says {info.file_size}"
+        )
+    return data
+
+
+def _check_header_sizes(header: dict, path: Path) -> None:
+    """Bound every size the header declares, before a pipeline or an array is built from it."""
+    where = str(path)
+    limits.SFREQ.check(header.get("sfreq"), "sfreq", where=where, error=ModelFileError)
+    ch_names = header.get("ch_names")
+    if not isinstance(ch_names, list) or not all(isinstance(c, str) for c in ch_names):
+        raise ModelFileError(f"{path}: ch_names must be a list of channel names")
+    limits.CHANNELS.check(len(ch_names), "len(ch_names)", where=where, error=ModelFileError)
+    classes = header.get("classes")
+    if (
+        not isinstance(classes, list)
+        or len(classes) < 2
+        or not all(isinstance(c, str) and c.strip() for c in classes)
+    ):
+        raise ModelFileError(f"{path}: classes must be a list of 2 or more non-empty names")
+    total = 0
+    for key, spec in header["arrays"].items():
+        if not isinstance(key, str) or not _KEY.match(key) or not isinstance(spec, dict):
+            raise ModelFileError(f"{path}: bad array entry {key!r} in the header")
+        shape = spec.get("shape")
+        if not isinstance(shape, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        ):
+            raise ModelFileError(f"{path}: array {key}: shape {shape!r} is not a list of sizes")
+        limits.ARRAY_NDIM.check(
+            len(shape), f"arrays.{key}.shape (ndim)", where=where, error=ModelFileError
+        )
+        try:
+            dtype = np.dtype(spec.get("dtype"))
+        except (TypeError, ValueError, SyntaxError):
+            raise ModelFileError(
+                f"{path}: array {key}: dtype {spec.get('dtype')!r} is not a numpy dtype"
+            ) from None
+        if dtype.kind not in _ALLOWED_KINDS or dtype.hasobject:
+            raise ModelFileError(f"{path}: array {key} has a refused dtype {dtype}")
+        total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+    limits.MODEL_ARRAY_BYTES.check(
+        total, "the arrays declared in the header (bytes)", where=where, error=ModelFileError
+    )
+    unused = sorted(set(header["arrays"]) - _referenced_arrays(header, path))
+    if unused:
+        raise ModelFileError(
+            f"{path}: arrays listed in the header but used by no step: {', '.join(unused)}; "
+            "refused (a model file carries only its own weights)"
+        )
+
+
+def _referenced_arrays(header: dict, path: Path) -> set[str]:
+    """Keys of the arrays the filter, the steps, the scaler and the model refer to."""
+    refs: set[str] = set()
+    try:
+        refs.add(header["filter"]["sos"])
+        parts = [*header["steps"], header["scaler"], header["model"]]
+        for part in parts:
+            refs.update(part["arrays"].values())
+    except (KeyError, TypeError, AttributeError):
+        raise ModelFileError(
+            f"{path}: the header's filter/steps/scaler/model entries are malformed"
+        ) from None
+    if not all(isinstance(r, str) for r in refs):
+        raise ModelFileError(f"{path}: the header refers to arrays by non-string names")
+    missing = sorted(refs - set(header["arrays"]))
+    if missing:
+        raise ModelFileError(
+            f"{path}: the header refers to arrays it does not list: {', '.join(missing)}"
+        )
+    return refs
 
 
 def _read_arrays(zf: zipfile.ZipFile, header: dict, path: Path) -> dict[str, np.ndarray]:
@@ -258,8 +378,6 @@ def _read_arrays(zf: zipfile.ZipFile, header: dict, path: Path) -> dict[str, np.
         raise ModelFileError(f"{path}: members not listed in the header: {', '.join(unlisted)}")
     out = {}
     for key, spec in listed.items():
-        if not isinstance(key, str) or not _KEY.match(key) or not isinstance(spec, dict):
-            raise ModelFileError(f"{path}: bad array entry {key!r} in the header")
         name = f"arrays/{key}.npy"
         try:
             info = zf.getinfo(name)
@@ -267,23 +385,26 @@ def _read_arrays(zf: zipfile.ZipFile, header: dict, path: Path) -> dict[str, np.
             raise ModelFileError(
                 f"{path}: array {key} is listed but missing from the file"
             ) from None
-        if info.file_size > _MAX_ARRAY_BYTES:
-            raise ModelFileError(f"{path}: array {key} is {info.file_size} bytes; refusing")
+        dtype = np.dtype(spec["dtype"])
+        expected_bytes = int(np.prod(spec["shape"], dtype=object)) * dtype.itemsize
         try:
-            raw = zf.read(info)
-            arr = np.load(io.BytesIO(raw), allow_pickle=False)
-        except ValueError as exc:
-            if "pickle" in str(exc):
-                raise ModelFileError(
-                    f"{path}: array {key} holds pickled Python objects; refused (never unpickled)"
-                ) from None
-            raise ModelFileError(f"{path}: array {key} is corrupt or truncated ({exc})") from None
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
-            raise ModelFileError(f"{path}: array {key} is corrupt or truncated ({exc})") from None
-        if not isinstance(arr, np.ndarray) or arr.dtype.kind not in _ALLOWED_KINDS:
+            raw = _read_member(zf, info, expected_bytes + _MAX_NPY_HEADER_BYTES)
+            arr = _parse_npy(raw)
+        except _PickledArrayError:
             raise ModelFileError(
-                f"{path}: array {key} has a refused dtype {getattr(arr, 'dtype', '?')}"
-            )
+                f"{path}: array {key} holds pickled Python objects; refused (never unpickled)"
+            ) from None
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            zlib.error,
+            NotImplementedError,
+            ValueError,
+        ) as exc:
+            raise ModelFileError(
+                f"{path}: array {key} is corrupt or truncated ({_one_line(exc)})"
+            ) from None
         if arr.dtype.str != spec.get("dtype") or list(arr.shape) != spec.get("shape"):
             raise ModelFileError(
                 f"{path}: array {key} is {arr.dtype.str} {list(arr.shape)}, the header says "
@@ -294,8 +415,67 @@ def _read_arrays(zf: zipfile.ZipFile, header: dict, path: Path) -> dict[str, np.
                 f"{path}: array {key} does not match its sha256 in the header; the file was "
                 "altered (edited weights?) or corrupted"
             )
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ModelFileError(
+                f"{path}: array {key} holds {int(np.sum(~np.isfinite(arr)))} NaN or infinite "
+                "values; a trained model's weights are finite: retrain"
+            )
         out[key] = arr
     return out
+
+
+class _PickledArrayError(ValueError):
+    """A ``.npy`` member whose dtype holds Python objects (it could only be unpickled)."""
+
+
+def _parse_npy(raw: bytes) -> np.ndarray:
+    """Parse one ``.npy`` member with its declared shape checked against its size first.
+
+    numpy's own reader allocates whatever shape the member header declares; here the
+    header is parsed (a Python literal, never code), the dtype must be plain, and the data
+    must be exactly ``prod(shape) * itemsize`` bytes before any array exists.
+
+    Raises
+    ------
+    ValueError
+        For every malformed member (numpy's parser raises SyntaxError, TokenError,
+        ValueError...: all become ValueError here).
+    """
+    fh = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(
+                fh, max_header_size=_MAX_NPY_HEADER_BYTES
+            )
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(
+                fh, max_header_size=_MAX_NPY_HEADER_BYTES
+            )
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except ValueError:
+        raise
+    except Exception as exc:  # the header parser raises many kinds on a mangled literal
+        raise ValueError(f"malformed .npy header ({type(exc).__name__}: {exc})") from None
+    if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS:
+        raise _PickledArrayError(f"dtype {dtype} is refused (it would need pickle)")
+    if not isinstance(shape, tuple) or len(shape) > limits.ARRAY_NDIM.high:
+        raise ValueError(f"shape {shape!r} has too many dimensions")
+    count = int(np.prod(shape, dtype=object))
+    data = raw[fh.tell() :]
+    if len(data) != count * dtype.itemsize:
+        raise ValueError(
+            f"declared shape {shape} needs {count * dtype.itemsize} bytes, the member holds "
+            f"{len(data)}"
+        )
+    flat = np.frombuffer(data, dtype=dtype, count=count)
+    return flat.reshape(shape, order="F" if fortran else "C").copy(order="C")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text[:200] + "...") if len(text) > 200 else (text or type(exc).__name__)
 
 
 def _pick(arrays: dict[str, np.ndarray], refs: dict) -> dict[str, np.ndarray]:

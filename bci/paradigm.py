@@ -38,6 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from acquisition import limits
 from bci.errors import ParadigmError
 
 MODEL_KINDS = ("perceptron", "softmax", "mlp")
@@ -189,8 +190,30 @@ class Paradigm:
             return self.features.welch_segment
         return min(1.0, self.epochs.length, self.online.window)
 
-    def check_sfreq(self, sfreq: float) -> None:
-        """Raise ParadigmError if a frequency in the paradigm is impossible at ``sfreq`` Hz."""
+    def check_sfreq(self, sfreq: float, n_channels: int | None = None) -> None:
+        """Raise ParadigmError if the paradigm is impossible at ``sfreq`` Hz (and ``n_channels``).
+
+        Checks, before anything is allocated: the rate is within
+        :data:`acquisition.limits.SFREQ`; frequencies are below Nyquist; the online window
+        and the epoch, at this rate (and channel count), fit
+        :data:`acquisition.limits.MAX_BUFFER_VALUES`; CSP asks for no more components than
+        there are channels.
+        """
+        sfreq = limits.SFREQ.check(sfreq, "sampling rate", where=self.source, error=ParadigmError)
+        channels = 1
+        if n_channels is not None:
+            channels = limits.CHANNELS.check(
+                n_channels, "channel count", where=self.source, error=ParadigmError
+            )
+            if "csp" in self.features.method and self.features.csp_components > channels:
+                raise ParadigmError(
+                    f"{self.source}: features.csp_components = {self.features.csp_components} "
+                    f"is more than the {channels} channels; it must be in 1 .. {channels}"
+                )
+        for key, seconds in (("online.window", self.online.window), ("epochs", self.epochs.length)):
+            limits.check_buffer(
+                seconds * sfreq, channels, key, where=self.source, error=ParadigmError
+            )
         nyquist = sfreq / 2.0
         checks = [("filter.l_freq", self.filter.l_freq), ("filter.h_freq", self.filter.h_freq)]
         checks.append(("filter.notch", self.filter.notch))
@@ -295,11 +318,22 @@ def load_paradigm(path: str | Path) -> Paradigm:
         raise ParadigmError(f"{p}: paradigm file not found; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ParadigmError(f"{p}: cannot read the paradigm file ({exc})") from None
+    return _parse(_loads_toml(text, str(p)), str(p))
+
+
+def _loads_toml(text: str, source: str) -> dict:
+    """Parse TOML text; a syntax error or a hostile nesting depth is a ParadigmError."""
     try:
-        d = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ParadigmError(f"{p}: not valid TOML ({exc})") from None
-    return _parse(d, str(p))
+        raise ParadigmError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        # tomllib recurses once per nested array/table: thousands of levels exhaust the stack.
+        limit = int(limits.NESTING_DEPTH.high)
+        raise ParadigmError(
+            f"{source}: values are nested too deeply to parse; the "
+            f"{limits.NESTING_DEPTH.what} must be at most {limit}"
+        ) from None
 
 
 def builtin_paradigms() -> list[str]:
@@ -316,10 +350,7 @@ def builtin_paradigm(name: str) -> Paradigm:
         raise ParadigmError(
             f"no built-in paradigm {name!r}; choose one of {', '.join(builtin_paradigms())}"
         )
-    try:
-        d = tomllib.loads(entry.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ParadigmError(f"built-in paradigm {stem}.toml: not valid TOML ({exc})") from None
+    d = _loads_toml(entry.read_text(encoding="utf-8"), f"built-in paradigm {stem}.toml")
     return _parse(d, f"bci/paradigms/{stem}.toml")
 
 
@@ -424,6 +455,7 @@ def _marker(reader: _Reader, name: str, value: object) -> str:
 
 
 def _parse(d: object, source: str) -> Paradigm:
+    limits.check_nesting(d, "the paradigm", where=source, error=ParadigmError)
     top = _Reader(d, "", source)
     name = top.string("name", "")
     description = top.string("description", "")
@@ -447,6 +479,10 @@ def _parse(d: object, source: str) -> Paradigm:
     cl = _Reader(top.table_of("classes"), "classes", source)
     classes: dict[str, str] = {}
     for cname, marker in cl.table.items():
+        if not cname.strip():
+            raise ParadigmError(
+                f"{source}: classes: a class name is empty ({cname!r} = {marker!r}); name it"
+            )
         cl.used.add(cname)
         classes[cname] = _marker(cl, cname, marker)
     if len(classes) < 2:
@@ -461,10 +497,15 @@ def _parse(d: object, source: str) -> Paradigm:
     ep = _Reader(top.table_of("epochs"), "epochs", source)
     tmin = ep.number("tmin", EpochsConfig.tmin)
     tmax = ep.number("tmax", EpochsConfig.tmax)
+    for key, value in (("epochs.tmin", tmin), ("epochs.tmax", tmax)):
+        limits.EPOCH_TIME.check(value, key, where=source, error=ParadigmError)
     if tmax <= tmin:
         raise ParadigmError(
             f"{source}: epochs.tmax = {tmax:g} must be greater than epochs.tmin = {tmin:g}"
         )
+    limits.WINDOW_SECONDS.check(
+        tmax - tmin, "epochs.tmax - epochs.tmin", where=source, error=ParadigmError
+    )
     trial_marker_raw = ep.get("trial_marker", None)
     trial_marker = (
         None if trial_marker_raw is None else _marker(ep, "trial_marker", trial_marker_raw)
@@ -501,11 +542,18 @@ def _parse(d: object, source: str) -> Paradigm:
     welch_segment = None
     if welch_raw is not None:
         welch_segment = fe.number("welch_segment", 1.0, positive=True)
+        limits.WINDOW_SECONDS.check(
+            welch_segment, "features.welch_segment", where=source, error=ParadigmError
+        )
     csp_components = fe.integer("csp_components", FeaturesConfig.csp_components)
+    limits.CHANNELS.check(
+        csp_components, "features.csp_components", where=source, error=ParadigmError
+    )
     csp_reg = fe.number("csp_reg", FeaturesConfig.csp_reg)
     if not 0.0 <= csp_reg <= 1.0:
         raise fe.fail("csp_reg", "a shrinkage between 0 and 1", csp_reg)
     params = dict(fe.table_of("params"))
+    limits.check_nesting(params, "features.params", where=source, error=ParadigmError)
     fe.finish()
     features = FeaturesConfig(method, bands, log, welch_segment, csp_components, csp_reg, params)
     _check_method(source, method)
@@ -516,6 +564,8 @@ def _parse(d: object, source: str) -> Paradigm:
     for k, v in model_params.items():
         if isinstance(v, dict):
             raise mo.fail(k, "a number, string, boolean or array (a model parameter)", v)
+    if "hidden_sizes" in model_params:
+        _hidden_sizes(source, model_params["hidden_sizes"])
     model = ModelConfig(kind, model_params)
 
     on = _Reader(top.table_of("online"), "online", source)
@@ -525,6 +575,18 @@ def _parse(d: object, source: str) -> Paradigm:
     if not 0 <= smoothing <= 60:
         raise on.fail("smoothing", "a time constant from 0 (off) to 60 seconds", smoothing)
     on.finish()
+    limits.WINDOW_SECONDS.check(window, "online.window", where=source, error=ParadigmError)
+    if step > window:
+        raise ParadigmError(
+            f"{source}: online.step = {step:g} s is longer than online.window = {window:g} s; "
+            f"it must be in 0 .. {window:g} s (samples between windows would be skipped)"
+        )
+    if window > tmax - tmin + 1e-9:
+        raise ParadigmError(
+            f"{source}: online.window = {window:g} s is longer than the epoch "
+            f"(epochs.tmax - epochs.tmin = {tmax - tmin:g} s) the model is trained on; it must "
+            f"be in 0 .. {tmax - tmin:g} s: shorten the window or lengthen the epoch"
+        )
     online = OnlineConfig(window, step, smoothing)
     if welch_segment is not None and welch_segment > min(window, tmax - tmin):
         raise ParadigmError(
@@ -580,6 +642,9 @@ def _bands(reader: _Reader, raw: object) -> tuple[tuple[float, float], ...]:
     expected = "an array of [low, high] pairs of Hz, e.g. [[8, 13], [13, 30]]"
     if not isinstance(raw, list | tuple) or not raw:
         raise reader.fail("bands", expected, raw)
+    limits.N_BANDS.check(
+        len(raw), "features.bands (count)", where=reader.source, error=ParadigmError
+    )
     bands = []
     for i, pair in enumerate(raw):
         ok = (
@@ -594,6 +659,22 @@ def _bands(reader: _Reader, raw: object) -> tuple[tuple[float, float], ...]:
             raise reader.fail(f"bands[{i}]", "0 <= low < high (Hz)", pair)
         bands.append((lo, hi))
     return tuple(bands)
+
+
+def _hidden_sizes(source: str, raw: object) -> None:
+    """Bound ``model.hidden_sizes`` before a network of that size is allocated."""
+    if isinstance(raw, bool) or not isinstance(raw, list | tuple | int):
+        raise ParadigmError(
+            f"{source}: model.hidden_sizes: expected an array of layer sizes, got {raw!r}"
+        )
+    sizes = [raw] if isinstance(raw, int) else list(raw)
+    limits.HIDDEN_LAYERS.check(
+        len(sizes), "model.hidden_sizes (layers)", where=source, error=ParadigmError
+    )
+    for i, size in enumerate(sizes):
+        limits.HIDDEN_UNITS.check(
+            size, f"model.hidden_sizes[{i}]", where=source, error=ParadigmError
+        )
 
 
 def _check_method(source: str, method: str) -> None:

@@ -27,7 +27,14 @@ import numpy as np
 
 from acquisition.recording import Recording
 from acquisition.source import StreamEvent
-from bci.epochs import cut_epochs, epoch_samples, find_events
+from bci.epochs import (
+    cut_epochs,
+    describe_nonfinite,
+    epoch_samples,
+    find_events,
+    finite_runs,
+    nonfinite_spans,
+)
 from bci.errors import BCIError
 from bci.features.scaler import StandardScaler
 from bci.features.steps import build_steps
@@ -116,7 +123,7 @@ class Pipeline:
         ch_names = tuple(str(c) for c in ch_names)
         if not ch_names:
             raise BCIError("Pipeline needs at least one channel")
-        paradigm.check_sfreq(sfreq)
+        paradigm.check_sfreq(sfreq, len(ch_names))
         self.paradigm = paradigm
         self.ch_names = ch_names
         self.sfreq = sfreq
@@ -199,7 +206,16 @@ class Pipeline:
         EpochSet
             ``E`` float64 (n_epochs, n_channels, n_times), ``y`` class names, ``info``.
         """
-        data = self.filter_continuous(self.recording_data(recording))
+        raw = self.recording_data(recording)
+        spans = nonfinite_spans(raw)
+        if len(spans):
+            # As online (see the module notes): the filter restarts after non-finite input,
+            # so a short gap costs the epochs that touch it, not the rest of the recording.
+            data = np.zeros_like(raw)
+            for a, b in finite_runs(raw.shape[1], spans):
+                data[:, a:b] = self.filter_continuous(raw[:, a:b])
+        else:
+            data = self.filter_continuous(raw)
         ep = self.paradigm.epochs
         events = find_events(
             recording.marker_samples,
@@ -208,14 +224,18 @@ class Pipeline:
             trial_marker=ep.trial_marker,
             occurrence=ep.occurrence,
         )
-        epochs = cut_epochs(data, self.sfreq, events, ep.tmin, ep.tmax)
+        epochs = cut_epochs(data, self.sfreq, events, ep.tmin, ep.tmax, bad_spans=spans)
         info = {
             "path": recording.path,
             "onsets": epochs.onsets,
             "n_dropped": epochs.n_dropped,
             "dropped_onsets": epochs.dropped_onsets,
+            "n_nonfinite": epochs.n_nonfinite,
             "counts": epochs.counts(),
         }
+        if len(spans):
+            where = recording.path or recording.info.name
+            info["nonfinite"] = describe_nonfinite(raw, self.sfreq, self.ch_names, where, spans)
         return EpochSet(epochs.data, epochs.labels, info)
 
     def epochs_from_recordings(self, recordings: Iterable[Recording]) -> EpochSet:
@@ -238,6 +258,7 @@ class Pipeline:
             "groups": np.concatenate(groups),
             "recordings": infos,
             "n_dropped": sum(i["n_dropped"] for i in infos),
+            "n_nonfinite": sum(i["n_nonfinite"] for i in infos),
             "counts": counts,
         }
         return EpochSet(E, y, info)

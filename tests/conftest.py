@@ -7,8 +7,32 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bci.threads import limit_blas_threads
+
+# Property-based tests are reproducible in CI: the "ci" profile derandomizes hypothesis (the
+# examples are a fixed function of each test), so a run passes or fails the same way on
+# every clone. `pytest --hypothesis-profile=long --timeout=0` (or BCI_HYPOTHESIS_PROFILE=long) runs a
+# long randomised search on demand; BCI_HYPOTHESIS_EXAMPLES sets its number of examples.
+settings.register_profile(
+    "ci",
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "long",
+    max_examples=int(os.environ.get("BCI_HYPOTHESIS_EXAMPLES", "5000")),
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("BCI_HYPOTHESIS_PROFILE", "ci"))
 
 # Qt must never try to open a real display in tests; set before anything imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

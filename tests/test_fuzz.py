@@ -5,7 +5,13 @@
 - The model-file loader, fed a valid ``.bci`` with random byte flips, truncations and
   member edits: the only exception allowed is ``ModelFileError``, and no code ever runs.
 
-Bounded (``max_examples``, no deadline) so the file runs in well under 30 s.
+- Both again over *sizes* (rates, lengths, layer sizes, array shapes, nesting depths from
+  tiny to absurd): refused with the one error, or accepted with every derived buffer under
+  the bounds of :mod:`acquisition.limits`, and never more than a few hundred MB of memory.
+
+Reproducible: the "ci" hypothesis profile (tests/conftest.py) derandomizes every example.
+A long randomised search: ``pytest tests/test_fuzz.py --hypothesis-profile=long --timeout=0``
+(``BCI_HYPOTHESIS_EXAMPLES=N`` examples per test).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from live_helpers import fitted_pipeline, short_paradigm
 
@@ -24,11 +30,9 @@ from bci.errors import ModelFileError, ParadigmError
 from bci.model_file import load_model, save_model
 from bci.paradigm import Paradigm, load_paradigm
 
-SETTINGS = settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+# The loaded profile (tests/conftest.py: "ci" derandomized by default, "long" on demand)
+# decides how many examples and whether they are random.
+SETTINGS = settings()
 VALID = short_paradigm().to_dict()
 TABLES = [*VALID, "modle", "classes.left"]
 KEYS = sorted({k for t in VALID.values() if isinstance(t, dict) for k in t} | {"tmn", "", "ß"})
@@ -172,3 +176,168 @@ def test_model_loader_raises_only_model_file_error(model_bytes, tmp_path_factory
         os.chdir(cwd)
     assert sorted(p.name for p in Path(folder).iterdir()) == ["m.bci"]
     assert not marker.exists()
+
+
+# ------------------------------------------------------------------------ fuzzing sizes
+
+#: Sizes from tiny to absurd: what a clumsy user or an attacker writes.
+sizes = st.one_of(
+    st.sampled_from([0, 1, 2, 64, 4096, 4097, 10**5, 10**6, 10**9, 10**12, -1, -(10**7)]),
+    st.floats(min_value=-1e13, max_value=1e13, allow_nan=False),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**13), 10**13),
+)
+SIZE_KEYS = [
+    ("epochs", "tmin"),
+    ("epochs", "tmax"),
+    ("online", "window"),
+    ("online", "step"),
+    ("features", "welch_segment"),
+    ("features", "csp_components"),
+    ("model", "hidden_sizes"),
+    ("filter", "order"),
+]
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@st.composite
+def sized_paradigms(draw):
+    """The valid paradigm with sizes replaced by anything from 0 to 1e13, or deep nesting."""
+    d = {t: dict(v) if isinstance(v, dict) else v for t, v in VALID.items()}
+    d["features"] = {**d["features"], "method": draw(st.sampled_from(["bandpower", "csp"]))}
+    for _ in range(draw(st.integers(1, 4))):
+        table, key = draw(st.sampled_from(SIZE_KEYS))
+        value = draw(sizes)
+        if key == "hidden_sizes":
+            d["model"] = {"kind": "mlp"}
+            value = draw(st.lists(sizes, max_size=12))
+        if key in ("csp_components", "order") and isinstance(value, float):
+            value = int(value) if abs(value) < 1e15 and value == value else value
+        d.setdefault(table, {})[key] = value
+    if draw(st.booleans()):
+        n = draw(st.sampled_from([1, 8, 40, 200, 5000]))
+        d["features"]["bands"] = (
+            [[8, 13]] * draw(st.sampled_from([1, 64, 65, 1000])) if n == 1 else _nested(n)
+        )
+    return d
+
+
+@SETTINGS
+@given(
+    sized_paradigms(),
+    st.sampled_from([0.05, 1.0, 160.0, 1e5, 1e9]),
+    st.sampled_from([1, 8, 64, 1025]),
+)
+def test_paradigm_sizes_are_bounded_before_allocation(d, sfreq, n_channels):
+    from acquisition import limits
+    from bci.errors import BCIError
+    from bci.pipeline import Pipeline
+
+    try:
+        p = Paradigm.from_dict(d)
+    except ParadigmError as exc:
+        assert str(exc)
+        return
+    assert -300 <= p.epochs.tmin < p.epochs.tmax <= 300
+    assert p.online.step <= p.online.window <= p.epochs.length
+    for size in p.model.params.get("hidden_sizes", []):
+        assert 1 <= size <= 4096
+    before = _peak_rss_mb()
+    try:
+        pipe = Pipeline(p, [f"ch{i}" for i in range(n_channels)], sfreq)
+    except BCIError as exc:  # ParadigmError for the bounds, BCIError for other mismatches
+        assert str(exc)
+        return
+    assert 0.1 <= pipe.sfreq <= 1e5 and pipe.n_channels <= 1024
+    assert pipe.window_samples * pipe.n_channels <= limits.MAX_BUFFER_VALUES
+    assert pipe.epoch_samples * pipe.n_channels <= limits.MAX_BUFFER_VALUES
+    assert _peak_rss_mb() - before < 300
+
+
+#: Header fields a hostile model file may set, and where they live.
+HEADER_SIZES = [
+    ("sfreq",),
+    ("paradigm", "online", "window"),
+    ("paradigm", "online", "step"),
+    ("paradigm", "epochs", "tmin"),
+    ("paradigm", "epochs", "tmax"),
+    ("paradigm", "features", "csp_components"),
+]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_model_loader_sizes_raise_only_model_file_error(model_bytes, tmp_path_factory, data):
+    """Resealed headers (an attacker knows the format) with hostile sizes, shapes, depths."""
+    import json
+
+    import numpy as np
+
+    from bci.model_file import seal_header
+
+    members = _zip_members(model_bytes)
+    header = json.loads(members["header.json"])
+    how = data.draw(st.sampled_from(["field", "shape", "npy-shape", "depth", "extra-array"]))
+    if how == "field":
+        path = data.draw(st.sampled_from(HEADER_SIZES))
+        target = header
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = data.draw(sizes)
+    elif how == "shape":
+        key = data.draw(st.sampled_from(sorted(header["arrays"])))
+        header["arrays"][key]["shape"] = data.draw(st.lists(sizes, max_size=6))
+    elif how == "npy-shape":
+        # The member's own .npy header declares another shape over the same bytes.
+        key = data.draw(st.sampled_from(sorted(header["arrays"])))
+        name = f"arrays/{key}.npy"
+        shape = tuple(abs(int(v)) for v in data.draw(st.lists(st.integers(0, 10**12), max_size=4)))
+        arr = np.load(io.BytesIO(members[name]))
+        head = {"descr": arr.dtype.str, "fortran_order": False, "shape": shape}
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, head)
+        members[name] = (
+            buf.getvalue() + members[name][-arr.nbytes :] if arr.nbytes else buf.getvalue()
+        )
+        if data.draw(st.booleans()):
+            header["arrays"][key]["shape"] = list(shape)
+    elif how == "depth":
+        header["metrics"] = {"x": _nested(data.draw(st.sampled_from([33, 1000, 200_000])))}
+    else:
+        n = data.draw(st.integers(1, 3))
+        for i in range(n):
+            key = f"model/extra{i}"
+            header["arrays"][key] = {
+                "dtype": "<f8",
+                "shape": [data.draw(st.integers(0, 2**27))],
+                "sha256": "0",
+            }
+            members[f"arrays/{key}.npy"] = b""
+    try:
+        members["header.json"] = json.dumps(seal_header(header)).encode()
+    except (RecursionError, ValueError):
+        members["header.json"] = ("{" + '"a":[' * 200_000 + "]" * 200_000 + "}").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for n, c in members.items():
+            zf.writestr(n, c)
+    path = tmp_path_factory.mktemp("sizes") / "m.bci"
+    path.write_bytes(buf.getvalue())
+    before = _peak_rss_mb()
+    try:
+        load_model(path)
+    except ModelFileError as exc:
+        assert str(path) in str(exc)
+    assert _peak_rss_mb() - before < 300

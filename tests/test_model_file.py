@@ -19,6 +19,7 @@ from bci.model_file import (
     load_model,
     read_header,
     save_model,
+    seal_header,
 )
 from bci.pipeline import Pipeline
 
@@ -36,7 +37,8 @@ def rewrite(src, dst, *, header=None, members=None):
         for name in zin.namelist():
             data = zin.read(name)
             if name == "header.json" and header is not None:
-                data = json.dumps(header(json.loads(data))).encode()
+                # Resealed, as an attacker who knows the format would: the other checks act.
+                data = json.dumps(seal_header(header(json.loads(data)))).encode()
             if members and name in members:
                 data = members[name](data)
                 if data is None:
@@ -63,10 +65,44 @@ def test_round_trip_predicts_identically(fitted, tmp_path):
 
 def test_other_schema_version_is_refused_saying_which(fitted, tmp_path):
     path = save_model(tmp_path / "m.bci", fitted[0])
-    bad = rewrite(path, tmp_path / "v2.bci", header=lambda h: {**h, "schema_version": 2})
+    bad = rewrite(path, tmp_path / "v9.bci", header=lambda h: {**h, "schema_version": 9})
     with pytest.raises(
-        ModelFileError, match=r"v2\.bci: model schema version 2.*reads schema version 1"
+        ModelFileError, match=r"v9\.bci: model schema version 9.*reads schema version 2"
     ):
+        load_model(bad)
+
+
+def _unsealed_schema_1(src, dst):
+    """Rewrite a file as an earlier bci wrote it: schema 1, no header seal."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name == "header.json":
+                h = json.loads(data)
+                h.pop("header_sha256")
+                data = json.dumps({**h, "schema_version": 1}).encode()
+            zout.writestr(name, data)
+    return dst
+
+
+def test_a_model_from_an_earlier_version_still_loads_and_predicts_the_same(fitted, tmp_path):
+    pipe, rec = fitted
+    old = _unsealed_schema_1(save_model(tmp_path / "m.bci", pipe), tmp_path / "old.bci")
+    E, _, _ = pipe.epochs_from_recording(rec)
+    assert np.array_equal(load_model(old).predict_proba_epochs(E), pipe.predict_proba_epochs(E))
+
+
+def test_an_unsealed_file_keeps_every_other_check(fitted, tmp_path):
+    old = _unsealed_schema_1(save_model(tmp_path / "m.bci", fitted[0]), tmp_path / "old.bci")
+    with zipfile.ZipFile(old) as z:
+        h = json.loads(z.read("header.json"))
+    h["sfreq"] = 1e9
+    bad = tmp_path / "bad.bci"
+    with zipfile.ZipFile(old) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for name in zin.namelist():
+            data = json.dumps(h).encode() if name == "header.json" else zin.read(name)
+            zout.writestr(name, data)
+    with pytest.raises(ModelFileError, match="sfreq"):
         load_model(bad)
 
 

@@ -23,7 +23,14 @@ from acquisition.array_source import ArraySource
 from acquisition.source import SourceInfo
 from bci.errors import ModelFileError
 from bci.live_session import LiveSession
-from bci.model_file import HEADER, array_sha256, check_stream_compatible, load_model, save_model
+from bci.model_file import (
+    HEADER,
+    array_sha256,
+    check_stream_compatible,
+    load_model,
+    save_model,
+    seal_header,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("acquisition", "bci", "models", "gui")
@@ -51,8 +58,12 @@ def members(path: Path) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-def rewrite(src: Path, dst: Path, *, replace=None, header=None, drop=()) -> Path:
-    """Copy a .bci with members replaced/dropped and the header edited by ``header(h)``."""
+def rewrite(src: Path, dst: Path, *, replace=None, header=None, drop=(), seal=True) -> Path:
+    """Copy a .bci with members replaced/dropped and the header edited by ``header(h)``.
+
+    ``seal``: recompute the header's sha256 as an attacker who knows the format would, so
+    the loader's other checks are what is tested.
+    """
     content = members(src)
     for name in drop:
         content.pop(name)
@@ -60,7 +71,7 @@ def rewrite(src: Path, dst: Path, *, replace=None, header=None, drop=()) -> Path
     if header is not None:
         h = json.loads(content[HEADER])
         header(h)
-        content[HEADER] = json.dumps(h).encode()
+        content[HEADER] = json.dumps(seal_header(h) if seal else h).encode()
     with zipfile.ZipFile(dst, "w") as zf:
         for name, data in content.items():
             zf.writestr(name, data)
@@ -211,7 +222,7 @@ def test_another_schema_version_is_refused_in_words(model_file, tmp_path):
     newer = rewrite(model_file, tmp_path / "newer.bci", header=edit)
     with pytest.raises(ModelFileError, match="schema version 99") as err:
         load_model(newer)
-    assert "schema version 1" in str(err.value) and "retrain" in str(err.value)
+    assert "schema version 2" in str(err.value) and "upgrade bci" in str(err.value)
 
 
 def test_edited_weights_are_detected(model_file, tmp_path):

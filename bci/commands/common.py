@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,6 +84,9 @@ def load_labelled_epochs(
     recordings, pipe, E, y, info = labelled_epochs(
         paradigm, list(args.recordings), events=args.events, command=command
     )
+    for rec in recordings:
+        for note in rec.extras.get("warnings", []):
+            print(f"warning: {note}", file=sys.stderr)
     return paradigm, recordings, pipe, E, y, info
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from bci.commands.board_options import add_board_arguments
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from acquisition.recording import Recording
 
 
@@ -104,7 +106,30 @@ def describe_recording(rec: Recording) -> dict:
             summary[key] = extras[key]
     if "streams" in extras:
         summary["streams"] = extras["streams"]
+    if extras.get("timestamps") is not None:
+        summary["gaps"] = timestamp_gaps(extras["timestamps"], rec.sfreq)
+    if extras.get("warnings"):
+        summary["warnings"] = list(extras["warnings"])
     return summary
+
+
+def timestamp_gaps(ts: np.ndarray, sfreq: float, *, tolerance: float = 0.5) -> dict:
+    """Gaps in a recording's sample timestamps: count, total and longest, in seconds.
+
+    A gap is a step between two samples longer than ``1 + tolerance`` sample periods (a
+    sender restarted, samples lost); its length is the time missing beyond one period.
+    """
+    import numpy as np  # lazily: `bci --help` must not load numpy
+
+    ts = np.asarray(ts, dtype=float)
+    period = 1.0 / sfreq
+    steps = np.diff(ts[np.isfinite(ts)]) if ts.size > 1 else np.empty(0)
+    missing = steps[steps > (1.0 + tolerance) * period] - period
+    return {
+        "count": int(missing.size),
+        "total_seconds": float(missing.sum()),
+        "longest_seconds": float(missing.max()) if missing.size else 0.0,
+    }
 
 
 def describe_stream(
@@ -183,8 +208,20 @@ def format_summary(s: dict) -> str:
         lines.append("  markers:   none")
     if s.get("assumed_units"):
         lines.append(f"  units:     none in the file; assumed {s['assumed_units']}")
+    gaps = s.get("gaps")
+    if gaps is not None:
+        if gaps["count"]:
+            lines.append(
+                f"  gaps:      {gaps['count']} in the timestamps, {gaps['total_seconds']:.2f} s "
+                f"missing in all, the longest {gaps['longest_seconds']:.2f} s (duration counts "
+                "samples only)"
+            )
+        else:
+            lines.append("  gaps:      none")
     if s.get("truncated"):
         lines.append("  warning:   the file ends early (recorder killed?); showing what it holds")
+    for note in s.get("warnings", []):
+        lines.append(f"  warning:   {note}")
     return "\n".join(lines)
 
 

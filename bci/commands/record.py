@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     from acquisition.errors import AcquisitionError
     from acquisition.recorder import Recorder
+    from acquisition.xdf_check import check_xdf
 
     if args.seconds is not None and not args.seconds > 0:
         raise AcquisitionError(f"record: --seconds must be > 0, got {args.seconds!r}")
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             streams.append(default)
     elif args.markers.lower() != "none":
         streams.append(args.markers)
+    check_writable(Path(args.out), overwrite=args.overwrite)
     stopped = stop_on_sigterm()
     recorder = Recorder(args.out, streams=streams, timeout=args.timeout, overwrite=args.overwrite)
     recorder.start()
@@ -100,9 +102,45 @@ def run(args: argparse.Namespace) -> int:
         recorder.stop()
         if player is not None:
             player.close()
-    size = out.stat().st_size if out.exists() else 0
+    elapsed = time.monotonic() - started
+    check = check_xdf(out)
+    if not check.ok:
+        raise AcquisitionError(
+            f"record: {out} is not a complete recording after {elapsed:.1f} s: {check.problem} "
+            f"({check.size} bytes); the data may be lost"
+        )
+    chunks = sum(check.sample_chunks.values())
     print(
-        f"record: stopped after {time.monotonic() - started:.1f} s, {out} {size / 1024:.0f} kB",
+        f"record: stopped after {elapsed:.1f} s, {out} {check.size / 1024:.0f} kB "
+        f"({len(check.headers)} streams, {chunks} sample chunks, verified)",
         flush=True,
     )
     return code
+
+
+def check_writable(out, *, overwrite: bool) -> None:
+    """Refuse an ``--out`` whose folder cannot take a new file, before anything starts.
+
+    ``os.access`` is not enough (root passes it on ``/proc``): a real temporary file is
+    created in the folder and removed.
+    """
+    import os
+    import tempfile
+
+    from acquisition.errors import AcquisitionError
+
+    folder = out.parent if str(out.parent) else out.resolve().parent
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent  # the recorder creates missing folders: test the first that exists
+    if out.exists() and out.is_dir():
+        raise AcquisitionError(f"record: --out {out} is a folder; give a .xdf file name")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".bci-record-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise AcquisitionError(
+            f"record: cannot write in {probe} for --out {out} ({exc.strerror or exc}); "
+            "choose a folder you can write to"
+        ) from None

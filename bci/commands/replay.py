@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     """Replay ``args.file``; return the exit code."""
     from pathlib import Path
 
+    from acquisition import limits
     from acquisition.errors import AcquisitionError
     from acquisition.file_source import FileSource
     from acquisition.player import Player
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise AcquisitionError(
             f"replay: --speed must be >= 0 (0 = as fast as possible), got {args.speed!r}"
         )
+    if args.speed not in (0, float("inf")):
+        limits.REPLAY_SPEED.check(args.speed, "--speed", where="replay")
     kwargs = {"events": args.events} if args.events else {}
     source = FileSource(args.file, chunk_size=32, **kwargs)
     name = args.name or Path(args.file).stem

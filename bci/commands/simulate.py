@@ -61,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Simulate until ``--seconds`` or Ctrl-C/SIGTERM; return the exit code."""
+    from acquisition import limits
     from acquisition.errors import AcquisitionError
     from acquisition.player import Player
     from acquisition.simulator import SimulatedHeadset, graz_cues
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise AcquisitionError("simulate: --paradigm is only used with --follow MARKER_STREAM")
     # At real time the headset paces itself; faster, the player paces a generator.
     realtime = args.speed == 1.0
+    limits.SFREQ.check(args.sfreq, "--sfreq", where="simulate")
     headset = SimulatedHeadset(
         sfreq=args.sfreq,
         seed=args.seed,

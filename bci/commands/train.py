@@ -40,7 +40,11 @@ def run(args: argparse.Namespace) -> int:
     for rec, rinfo in zip(recordings, info["recordings"], strict=True):
         counts = ", ".join(f"{k} {v}" for k, v in rinfo["counts"].items()) or "none"
         dropped = f" ({rinfo['n_dropped']} dropped: past the end)" if rinfo["n_dropped"] else ""
+        if rinfo.get("n_nonfinite"):
+            dropped += f" ({rinfo['n_nonfinite']} dropped: NaN/infinite samples)"
         print(f"{rec.path}: epochs {counts}{dropped}")
+        if rinfo.get("nonfinite"):
+            print(f"warning: {rinfo['nonfinite']}")
     counts = info["counts"]
     print(
         f"paradigm {paradigm.name or paradigm.source}: {len(y)} epochs "

@@ -50,11 +50,12 @@ class ArraySource(Source):
         """Index of the next sample ``pull`` will return."""
         return self._pos
 
-    def rewind(self) -> None:
+    def rewind(self) -> bool:
         """Start again from the first sample and the first marker (used by looping replay)."""
         self._check_open()
         self._pos = 0
         self._marker_pos = 0
+        return True
 
     def pull(self, max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return the next chunk ``(data, timestamps)``; empty once the recording has ended."""

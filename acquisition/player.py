@@ -91,7 +91,7 @@ class Player:
         self.marker_name = marker_name or f"{name}-markers"
         self.source_id = source_id or f"{name}-{uuid.uuid4().hex[:12]}"
         self.chunk_seconds = float(chunk_seconds)
-        self.realtime = bool(getattr(source, "realtime", False))
+        self.realtime = bool(source.realtime)
         self.keep_timestamps = bool(keep_timestamps)
         info = source.info
         self._eeg_rows = np.array([t == "eeg" for t in info.ch_types])
@@ -192,11 +192,7 @@ class Player:
                 pass
 
     def _rewind(self) -> bool:
-        rewind = getattr(self.source, "rewind", None)
-        if callable(rewind):
-            rewind()
-            return True
-        return False
+        return self.source.rewind()
 
     def _push(self, data: np.ndarray, stamps: np.ndarray) -> None:
         out = np.ascontiguousarray((data * self._factors[:, None]).T, dtype=np.float32)

@@ -180,7 +180,18 @@ class Source(Protocol):
         *one* place that detects its gaps, stalls, losses and non-finite values (helpers:
         :class:`acquisition.health.HealthTracker`, :func:`nonfinite_event`); consumers act
         on the events and never detect them again.
+    health
+        Live health figures (:class:`acquisition.health.StreamHealth`); ``None`` by default.
+    realtime
+        True when the source produces samples at the pace of the clock (a device, a
+        simulator in real-time mode); a player then never paces it again. False by default.
+    rewind()
+        Start again from the first sample and marker, returning True; ``False`` by default
+        (a source that cannot, such as a device or a stream). Used by a looping replay.
     """
+
+    #: The source delivers samples at the clock's pace itself (see the class docstring).
+    realtime: bool = False
 
     @property
     @abstractmethod
@@ -212,6 +223,10 @@ class Source(Protocol):
     def health(self) -> StreamHealth | None:
         """Live health figures of the stream; None for a source without them."""
         return None
+
+    def rewind(self) -> bool:
+        """Start again from the first sample; False when the source cannot (the default)."""
+        return False
 
     def __enter__(self) -> Source:
         return self

@@ -165,7 +165,7 @@ def describe_source(src: object, *, seconds: float = 2.0) -> dict:
             counts[lab] = counts.get(lab, 0) + 1
         if data.shape[1] == 0:
             time.sleep(0.01)  # a live stream: wait for the device, not for a test
-    health = getattr(src, "health", None)
+    health = src.health
     rate = float(health.effective_rate) if health is not None else None
     dropped = int(health.dropped_samples) if health is not None else None
     return {

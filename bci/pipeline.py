@@ -277,11 +277,11 @@ class Pipeline:
         return windows, recording.start_time + ends / self.sfreq
 
     def fit(self, recordings: Recording | Iterable[Recording]) -> Pipeline:
-        """Fit on the epochs of one recording or several."""
+        """Fit on the epochs of one recording or several (each its own re-centring group)."""
         if isinstance(recordings, Recording):
             recordings = [recordings]
-        E, y, _ = self.epochs_from_recordings(recordings)
-        return self.fit_epochs(E, y)
+        E, y, info = self.epochs_from_recordings(recordings)
+        return self.fit_epochs(E, y, info["groups"])
 
     def fit_epochs(
         self, E: np.ndarray, y: Sequence[str] | np.ndarray, groups: Sequence | None = None

@@ -204,6 +204,11 @@ class CovarianceRecentring:
         """The running mean now (per block), or None before the first online window."""
         return None if self._running is None else self._running.mean.copy()
 
+    @property
+    def start_reference(self) -> np.ndarray | None:
+        """Where a session starts: the training reference (or an adopted running mean)."""
+        return None if self.reference_ is None else self.reference_.copy()
+
     def adopt_online_reference(self) -> None:
         """Make the running mean the start of the next session (``bci live --save-adapted``)."""
         if self._running is not None:
@@ -304,6 +309,11 @@ class FeatureStandardising:
     def online_reference(self) -> np.ndarray | None:
         """The running mean now, or None before the first online window."""
         return None if self._running is None else self._running.mean.copy()
+
+    @property
+    def start_reference(self) -> np.ndarray | None:
+        """Where a session starts: the training mean (or an adopted running mean)."""
+        return None if self.mean_ is None else self.mean_.copy()
 
     def adopt_online_reference(self) -> None:
         """Make the running moments the start of the next session."""

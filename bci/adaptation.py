@@ -5,7 +5,8 @@ re-centres every group (recording) on its own reference (see
 :mod:`bci.features.recentre`); online it starts each session at the training reference and
 tracks a running mean of the windows, window by window and in time order, so window ``t``
 never sees a window after it. With ``supervised = true`` it also updates the model with
-``partial_fit`` on the online windows that lie inside a cued trial's epoch (class markers
+``partial_fit`` on the online windows that overlap a cued trial's epoch by at least half
+(the rule the pseudo-online evaluation labels windows by; class markers
 on the marker stream, mapped by the paradigm): each window is classified *before* the model
 learns from it, and the windows are what the live model classifies, so it learns on the
 inputs it sees.
@@ -26,6 +27,8 @@ from bci.paradigm import normalize_marker
 
 #: Cued trials remembered for labelling windows (older ones are dropped).
 MAX_CUES = 256
+#: A window is learnt from when it overlaps a cued epoch by this fraction (as evaluated).
+MIN_OVERLAP = 0.5
 
 
 class CuedTrials:
@@ -71,18 +74,23 @@ class CuedTrials:
         del self.cues[:-MAX_CUES]
 
     def label(self, window_ends) -> list[str]:
-        """Class of each window wholly inside a cued epoch, else ``""``."""
+        """Class of each window that overlaps a cued epoch by at least half, else ``""``.
+
+        The rule of :func:`bci.evaluation.window_labels` (``min_overlap = 0.5`` of the
+        shorter of window and epoch), so the windows learnt from live are the windows the
+        pseudo-online evaluation scores.
+        """
+        need = MIN_OVERLAP * min(self.window, self.tmax - self.tmin)
         out = []
         for t in np.asarray(window_ends, dtype=np.float64).tolist():
-            # Samples: the window [t - window + dt, t], the epoch [m + tmin, m + tmax - dt].
-            first = t - self.window + self.dt
-            name = ""
-            for m, c in reversed(self.cues):
-                inside = first >= m + self.tmin - self.tol
-                if inside and t <= m + self.tmax - self.dt + self.tol:
-                    name = c
-                    break
-            out.append(name)
+            # The window's samples span [t - window + dt, t]: as an interval, (t - window, t].
+            start = t - self.window
+            best, name = 0.0, ""
+            for m, c in self.cues:
+                overlap = min(t, m + self.tmax - self.dt) - max(start, m + self.tmin - self.dt)
+                if overlap > best:
+                    best, name = overlap, c
+            out.append(name if best >= need - self.tol else "")
         return out
 
     def reset(self) -> None:

@@ -191,3 +191,21 @@ def test_band_power_is_standardised_per_group() -> None:
     for g in (0, 1):
         assert np.allclose(F[info["groups"] == g].mean(axis=0), 0.0, atol=1e-10)
         assert np.allclose(F[info["groups"] == g].std(axis=0), 1.0, atol=1e-10)
+
+
+def test_cued_trials_label_windows_as_the_evaluation_does() -> None:
+    from bci.adaptation import CuedTrials
+    from bci.evaluation import window_labels
+
+    d = paradigm("bandpower").to_dict()
+    d["epochs"] = {"tmin": 0.5, "tmax": 2.5, "trial_marker": "start", "occurrence": 2}
+    par = Paradigm.from_dict(d)
+    sfreq = 100.0
+    cues = CuedTrials(par, 2.0, sfreq)
+    # The trial rule: the second class marker after "start" is the onset.
+    cues.observe([9.0, 10.0, 10.5, 20.0], ["start", "left", "left", "feet"])
+    assert cues.cues == [(10.5, "left")]
+    ends = np.arange(900, 1600, 7)
+    got = cues.label(ends / sfreq)
+    want = window_labels(ends, 200, np.array([1050]), ["left"], 50, 200)
+    assert got == want.tolist() and "left" in got and "" in got

@@ -381,9 +381,7 @@ class Pipeline:
             labels = self.adapter.cues.label(times)
             keep = [k for k, name in enumerate(labels) if name in self.classes_]
             if keep:
-                names = list(self.classes_)
-                codes = np.asarray([names.index(labels[k]) for k in keep], dtype=np.int64)
-                self.adapter.learn(self.model, X[keep], codes, np.arange(len(names)))
+                self._learn(X[keep], [labels[k] for k in keep])
         return proba
 
     def learn_epochs(self, E: np.ndarray, y: Sequence[str]) -> None:
@@ -392,15 +390,21 @@ class Pipeline:
         self._require_fitted()
         if self.adapter is None:
             raise BCIError("learn_epochs needs [adaptation] supervised = true in the paradigm")
-        names = list(self.classes_)
-        unknown = sorted(set(str(v) for v in y) - set(names))
+        unknown = sorted(set(str(v) for v in y) - set(self.classes_))
         if unknown:
-            raise BCIError(f"learn_epochs: {unknown} are not classes of the model ({names})")
+            raise BCIError(
+                f"learn_epochs: {unknown} are not classes of the model ({list(self.classes_)})"
+            )
         X = self.scaler.transform(
             self.adapter.online_features(self.steps, self._check_epochs(E), update=False)
         )
-        codes = np.asarray([names.index(str(v)) for v in y], dtype=np.int64)
-        self.adapter.learn(self.model, X, codes, np.arange(len(names)))
+        self._learn(X, [str(v) for v in y])
+
+    def _learn(self, X: np.ndarray, labels: Sequence[str]) -> None:
+        # The model's labels are the paradigm's class codes (as in fit_epochs).
+        names = self.paradigm.class_names
+        codes = np.asarray([names.index(v) for v in labels], dtype=np.int64)
+        self.adapter.learn(self.model, X, codes, np.asarray(self.model.classes_))
 
     def observe_markers(self, timestamps: Sequence[float], labels: Sequence[str]) -> None:
         """Markers of the live stream: with ``supervised = true`` the class markers say

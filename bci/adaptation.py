@@ -6,10 +6,11 @@ re-centres every group (recording) on its own reference (see
 tracks a running mean of the windows, window by window and in time order, so window ``t``
 never sees a window after it. With ``supervised = true`` it also updates the model with
 ``partial_fit`` on the online windows that overlap a cued trial's epoch by at least half
-(the rule the pseudo-online evaluation labels windows by; class markers
-on the marker stream, mapped by the paradigm): each window is classified *before* the model
-learns from it, and the windows are what the live model classifies, so it learns on the
-inputs it sees.
+(the rule the pseudo-online evaluation labels windows by; class markers on the marker
+stream, mapped by the paradigm). A trial is learnt from only once it is over (every window
+overlapping it classified): later trials benefit, the trial itself never does, so the
+causal figures carry no label of the trial they score. The windows are what the live
+model classifies, so it learns on the inputs it sees.
 
 The pipeline owns the filter, the windows and the model; this object owns only the
 adaptation state, so the online path stays one path with an optional hook.
@@ -29,6 +30,8 @@ from bci.paradigm import normalize_marker
 MAX_CUES = 256
 #: A window is learnt from when it overlaps a cued epoch by this fraction (as evaluated).
 MIN_OVERLAP = 0.5
+#: Labelled windows held until their trial is over (a bound on memory).
+MAX_HELD = 20000
 
 
 class CuedTrials:
@@ -55,6 +58,7 @@ class CuedTrials:
         self.occurrence = ep.occurrence
         self._count = 0
         self.cues: list[tuple[float, str]] = []
+        self._held: list[tuple[float, str, np.ndarray]] = []
 
     def observe(self, timestamps, labels) -> None:
         """Record the class markers among ``labels`` (the paradigm's trial rule applied)."""
@@ -80,22 +84,46 @@ class CuedTrials:
         shorter of window and epoch), so the windows learnt from live are the windows the
         pseudo-online evaluation scores.
         """
+        return [name for name, _ in self._match(window_ends)]
+
+    def _match(self, window_ends) -> list[tuple[str, float]]:
         need = MIN_OVERLAP * min(self.window, self.tmax - self.tmin)
         out = []
         for t in np.asarray(window_ends, dtype=np.float64).tolist():
             # The window's samples span [t - window + dt, t]: as an interval, (t - window, t].
             start = t - self.window
-            best, name = 0.0, ""
+            best, name, onset = 0.0, "", 0.0
             for m, c in self.cues:
                 overlap = min(t, m + self.tmax - self.dt) - max(start, m + self.tmin - self.dt)
                 if overlap > best:
-                    best, name = overlap, c
-            out.append(name if best >= need - self.tol else "")
+                    best, name, onset = overlap, c, m
+            out.append((name, onset) if best >= need - self.tol else ("", 0.0))
         return out
 
+    def hold(self, X: np.ndarray, window_ends) -> None:
+        """Keep the labelled windows among ``X`` until their trial is over.
+
+        A trial is released for learning once every window that overlaps its epoch has
+        been classified (``onset + tmax + window``), so no window or epoch of a trial is
+        ever classified by a model that has learnt that trial.
+        """
+        for k, (name, onset) in enumerate(self._match(window_ends)):
+            if name:
+                self._held.append((onset + self.tmax + self.window, name, X[k]))
+        del self._held[:-MAX_HELD]
+
+    def release(self, now: float) -> tuple[np.ndarray, list[str]] | None:
+        """The held windows whose trial is over at time ``now`` (and forget them)."""
+        ready = [h for h in self._held if h[0] <= now]
+        if not ready:
+            return None
+        self._held = [h for h in self._held if h[0] > now]
+        return np.stack([x for _, _, x in ready]), [name for _, name, _ in ready]
+
     def reset(self) -> None:
-        """A new session: no cues."""
+        """A new session: no cues, nothing held."""
         self.cues = []
+        self._held = []
         self._count = 0
 
 

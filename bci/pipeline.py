@@ -366,9 +366,9 @@ class Pipeline:
 
         With re-centring, each window is mapped at the running reference of the windows
         before it and then updates it (``update=False``: it does not). With ``supervised =
-        true`` and the windows' end ``times``, the windows inside a cued trial (see
-        :meth:`observe_markers`) then update the model with ``partial_fit``: classified
-        first, learnt from after. Without adaptation this equals
+        true`` and the windows' end ``times``, the windows of a cued trial (see
+        :meth:`observe_markers`) update the model with ``partial_fit`` once the trial is
+        over: classified first, learnt from after. Without adaptation this equals
         :meth:`predict_proba_epochs`.
         """
         self._require_fitted()
@@ -378,10 +378,13 @@ class Pipeline:
         X = self.scaler.transform(self.adapter.online_features(self.steps, W, update=update))
         proba = self._proba(X)
         if self.adapter.supervised and times is not None and update:
-            labels = self.adapter.cues.label(times)
-            keep = [k for k, name in enumerate(labels) if name in self.classes_]
-            if keep:
-                self._learn(X[keep], [labels[k] for k in keep])
+            self.adapter.cues.hold(X, times)
+            ready = self.adapter.cues.release(float(np.max(times)))
+            if ready is not None:
+                Xr, labels = ready
+                keep = [k for k, name in enumerate(labels) if name in self.classes_]
+                if keep:
+                    self._learn(Xr[keep], [labels[k] for k in keep])
         return proba
 
     def learn_epochs(self, E: np.ndarray, y: Sequence[str]) -> None:

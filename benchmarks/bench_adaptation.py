@@ -27,8 +27,9 @@ Methods, all on the same folds:
   (``pseudo_online``): it starts at the training reference, the running mean moves with
   every window after that window is classified; each epoch is classified when its last
   sample arrives. Epoch accuracy (comparable with batch) and window accuracy;
-- ours recentre + supervised (causal): the same, and the model learns each trial with
-  ``partial_fit`` once the trial is over (it is classified before);
+- ours recentre + supervised (causal): the same, and the markers reach the pipeline as
+  the replay reaches them; each window overlapping a cued epoch by half is learnt with
+  ``partial_fit`` right after it is classified (as ``bci live`` does);
 - peer: pyRiemann ``Covariances("oas")`` + ``TangentSpace`` + scikit-learn logistic
   regression on epochs filtered the way its users do (MNE zero-phase; SSVEP: filter-bank
   covariance, each stimulation frequency +/- 1 Hz, channels stacked), plain and with

@@ -209,3 +209,10 @@ def test_cued_trials_label_windows_as_the_evaluation_does() -> None:
     got = cues.label(ends / sfreq)
     want = window_labels(ends, 200, np.array([1050]), ["left"], 50, 200)
     assert got == want.tolist() and "left" in got and "" in got
+    # A trial is learnt from only once every window overlapping it has been classified.
+    X = np.arange(len(ends))[:, None].astype(float)
+    cues.hold(X, ends / sfreq)
+    assert cues.release(10.5 + 2.5 + 2.0 - 0.01) is None
+    rows, names = cues.release(10.5 + 2.5 + 2.0)
+    assert names == [g for g in got if g] and rows.shape == (len(names), 1)
+    assert cues.release(100.0) is None

@@ -354,11 +354,14 @@ def _check_header_sizes(header: dict, path: Path) -> None:
 
 
 def _referenced_arrays(header: dict, path: Path) -> set[str]:
-    """Keys of the arrays the filter, the steps, the scaler and the model refer to."""
+    """Keys of the arrays the filter, the steps, the scaler, the model and the adaptation
+    refer to."""
     refs: set[str] = set()
     try:
         refs.add(header["filter"]["sos"])
         parts = [*header["steps"], header["scaler"], header["model"]]
+        if "adaptation" in header:  # [adaptation]: the reference a session starts from
+            parts.append(header["adaptation"])
         for part in parts:
             refs.update(part["arrays"].values())
     except (KeyError, TypeError, AttributeError):

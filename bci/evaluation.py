@@ -29,7 +29,7 @@ from bci.metrics import (
 )
 from bci.splits import make_folds, stratified_folds
 
-GROUP_BY = ("recording", "session", "run")
+GROUP_BY = ("recording", "session", "run", "subject")
 
 #: Windows are scored in batches of this many, so a long recording never sits in memory
 #: as one (n_windows, n_channels, n_times) array.
@@ -61,8 +61,12 @@ def _class_order(pipeline: Any, y: np.ndarray) -> list[str]:
     return ordered
 
 
-def _predict(pipeline: Any, E: np.ndarray) -> np.ndarray:
-    proba = np.asarray(pipeline.predict_proba_epochs(E), dtype=np.float64)
+def _predict(pipeline: Any, E: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    if groups is None:
+        proba = pipeline.predict_proba_epochs(E)
+    else:
+        proba = pipeline.predict_proba_epochs(E, groups)
+    proba = np.asarray(proba, dtype=np.float64)
     return np.asarray(pipeline.classes_, dtype=str)[np.argmax(proba, axis=1)]
 
 
@@ -77,6 +81,7 @@ def cross_validate(
     group_by: str | None = None,
     p: float = 0.05,
     folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    adapt_groups: Sequence | np.ndarray | None = None,
 ) -> dict:
     """Cross-validate a pipeline on filtered epochs, refitting every fitted step per fold.
 
@@ -103,6 +108,11 @@ def cross_validate(
     folds : sequence of (train_index, test_index), optional
         Explicit folds (e.g. to score several methods on the very same split); they must
         test every epoch exactly once. Overrides ``cv``, ``seed`` and ``group_by``.
+    adapt_groups : sequence, optional
+        Group of every epoch for ``[adaptation]`` re-centring (usually the recording):
+        passed to ``fit_epochs`` and ``predict_proba_epochs`` of each fold, so training
+        groups are re-centred on their own training epochs and a held-out group on its
+        own test epochs (batch, no labels).
 
     Returns
     -------
@@ -146,14 +156,20 @@ def cross_validate(
     fit_s: list[float] = []
     predict_s = 0.0
     classes: list[str] | None = None
+    ag = None if adapt_groups is None else np.asarray(adapt_groups)
+    if ag is not None and ag.shape != labels.shape:
+        raise BCIError(f"cross_validate: {ag.shape} adapt_groups for {labels.size} epochs")
     for train, test in folds:
         pipe = make_pipeline()
         if classes is None:
             classes = _class_order(pipe, labels)
         t0 = time.perf_counter()
-        pipe.fit_epochs(E[train], labels[train])
+        if ag is None:
+            pipe.fit_epochs(E[train], labels[train])
+        else:
+            pipe.fit_epochs(E[train], labels[train], ag[train])
         t1 = time.perf_counter()
-        fold_pred = _predict(pipe, E[test])
+        fold_pred = _predict(pipe, E[test], None if ag is None else ag[test])
         predict_s += time.perf_counter() - t1
         fit_s.append(t1 - t0)
         pred[test] = fold_pred
@@ -281,6 +297,7 @@ def pseudo_online(
     make_pipeline: Callable[[Any], Any],
     *,
     min_overlap: float = 0.5,
+    groups: Sequence | None = None,
 ) -> dict:
     """Leave-one-recording-out accuracy of sliding windows, as the live path would see them.
 
@@ -290,6 +307,16 @@ def pseudo_online(
     class whose marker epoch it overlaps most (see :func:`window_labels`) and score the
     labelled windows.
 
+    With ``[adaptation]`` the held-out recording is replayed as a live session: it starts
+    at the training reference, *every* window (labelled or not) is classified in time
+    order and moves the running reference only after it is classified, and each
+    marker-locked epoch is classified when its last sample has arrived, with the
+    reference of the windows before it (no look-ahead). With ``supervised = true`` the
+    markers reach the pipeline when the replay reaches them and the windows inside a cued
+    trial update the model after they are classified, as in ``bci live``, so only later
+    windows and epochs benefit. The causal epoch accuracy is reported as
+    ``epoch_accuracy``, comparable with the batch figure of :func:`cross_validate`.
+
     Parameters
     ----------
     recordings : sequence of Recording
@@ -297,6 +324,10 @@ def pseudo_online(
     make_pipeline : callable
         ``make_pipeline(recording)`` returns an unfitted pipeline for that recording's
         channels and rate (e.g. ``lambda r: Pipeline.for_recording(paradigm, r)``).
+    groups : sequence, optional
+        A group id per recording (e.g. the subject): all recordings of a group are held
+        out together (leave-one-group-out); each is replayed as its own session. Default:
+        each recording is its own group.
 
     Returns
     -------
@@ -304,7 +335,8 @@ def pseudo_online(
         ``accuracy`` (over all labelled windows), ``per_recording`` accuracies,
         ``n_windows``, ``chance_level`` (majority class of the labelled windows),
         ``confusion_matrix``, ``classes``, and a ``note``: overlapping windows are not
-        independent, so no binomial threshold is given for them.
+        independent, so no binomial threshold is given for them. With adaptation also
+        ``epoch_accuracy`` and ``n_epochs``.
     """
     recs = list(recordings)
     if len(recs) < 2:
@@ -312,16 +344,33 @@ def pseudo_online(
             f"pseudo-online evaluation needs at least 2 recordings (train on the others, "
             f"slide over the held-out one), got {len(recs)}"
         )
+    unit = list(range(len(recs))) if groups is None else list(groups)
+    if len(unit) != len(recs):
+        raise BCIError(f"pseudo-online: {len(unit)} groups for {len(recs)} recordings")
+    if len(set(unit)) < 2:
+        raise BCIError("pseudo-online: all recordings are in one group; need at least two groups")
     all_true: list[str] = []
     all_pred: list[str] = []
+    epoch_hits: list[bool] = []
     per_rec: list[dict] = []
     classes: list[str] | None = None
+    fitted: dict = {}
     for i, held in enumerate(recs):
         pipe = make_pipeline(held)
-        others = [r for j, r in enumerate(recs) if j != i]
-        E, y, _ = pipe.epochs_from_recordings(others)
-        pipe.fit_epochs(E, y)
-        _, y_held, info = pipe.epochs_from_recording(held)
+        adapts = getattr(pipe, "adapter", None) is not None
+        others = [r for j, r in enumerate(recs) if unit[j] != unit[i]]
+        E, y, tinfo = pipe.epochs_from_recordings(others)
+        if adapts:
+            # Each training recording is re-centred on its own reference.
+            pipe.fit_epochs(E, y, tinfo["groups"])
+        else:
+            key = unit[i]
+            if key in fitted:
+                pipe = fitted[key]
+            else:
+                pipe.fit_epochs(E, y)
+                fitted[key] = pipe
+        E_held, y_held, info = pipe.epochs_from_recording(held)
         if classes is None:
             classes = list(getattr(pipe.paradigm, "class_names", ())) or sorted(set(y))
         windows, times = pipe.windows_from_recording(held)
@@ -339,17 +388,38 @@ def pseudo_online(
             min_overlap=min_overlap,
         )
         idx = np.flatnonzero(wl != "")
-        preds: list[str] = []
-        for k in range(0, idx.size, WINDOW_BATCH):
-            batch = np.ascontiguousarray(windows[idx[k : k + WINDOW_BATCH]], dtype=np.float64)
-            preds.extend(_predict(pipe, batch).tolist())
+        rec_epoch_hits: list[bool] = []
+        if adapts:
+            preds, rec_epoch_hits = _replay_session(
+                pipe,
+                windows,
+                ends,
+                E_held,
+                y_held,
+                info["onsets"] + offset + n_times - 1,
+                idx,
+                marker_samples=np.asarray(held.marker_samples),
+                marker_labels=list(held.marker_labels),
+            )
+        else:
+            preds = []
+            for k in range(0, idx.size, WINDOW_BATCH):
+                batch = np.ascontiguousarray(windows[idx[k : k + WINDOW_BATCH]], dtype=np.float64)
+                preds.extend(_predict(pipe, batch).tolist())
         truth = wl[idx].tolist()
         acc = float(np.mean(np.asarray(preds) == np.asarray(truth))) if truth else float("nan")
-        per_rec.append(
-            {"recording": str(getattr(held, "path", i)), "accuracy": acc, "n_windows": len(truth)}
-        )
+        entry = {
+            "recording": str(getattr(held, "path", i)),
+            "accuracy": acc,
+            "n_windows": len(truth),
+        }
+        if adapts:
+            entry["epoch_accuracy"] = float(np.mean(rec_epoch_hits)) if rec_epoch_hits else None
+            entry["n_epochs"] = len(rec_epoch_hits)
+        per_rec.append(entry)
         all_true.extend(truth)
         all_pred.extend(preds)
+        epoch_hits.extend(rec_epoch_hits)
     if not all_true:
         raise BCIError(
             "pseudo-online: no window overlaps a class epoch; check the markers and "
@@ -358,7 +428,7 @@ def pseudo_online(
     names = list(classes or [])
     names += sorted((set(all_true) | set(all_pred)) - set(names))
     cm = confusion_matrix(all_true, all_pred, names)
-    return {
+    out = {
         "accuracy": float(np.mean(np.asarray(all_true) == np.asarray(all_pred))),
         "per_recording": per_rec,
         "n_windows": len(all_true),
@@ -371,3 +441,68 @@ def pseudo_online(
             "binomial significance threshold applies to them"
         ),
     }
+    if epoch_hits:
+        out["epoch_accuracy"] = float(np.mean(epoch_hits))
+        out["n_epochs"] = len(epoch_hits)
+    return out
+
+
+def _replay_session(
+    pipe: Any,
+    windows: np.ndarray,
+    ends: np.ndarray,
+    E: np.ndarray,
+    y: Sequence[str],
+    epoch_ends: np.ndarray,
+    labelled: np.ndarray,
+    *,
+    marker_samples: np.ndarray | None = None,
+    marker_labels: Sequence[str] = (),
+) -> tuple[list[str], list[bool]]:
+    """Replay one recording through an adapting pipeline in time order, as live.
+
+    Sample indices count from the recording's start. Windows ending before an epoch's last
+    sample are classified (and move the running reference) first; then the epoch is
+    classified at that reference. Markers reach the pipeline (``observe_markers``, for
+    supervised adaptation) once the stream has reached them, before the windows after
+    them. Returns the predictions of the ``labelled`` windows and whether each epoch was
+    classified correctly.
+    """
+    pipe.start_session()
+    names = np.asarray(pipe.classes_, dtype=str)
+    window_pred = np.empty(ends.size, dtype=object)
+    m_samples = np.asarray([] if marker_samples is None else marker_samples, dtype=np.int64)
+    m_order = np.argsort(m_samples, kind="stable")
+    m_samples = m_samples[m_order]
+    m_labels = [str(marker_labels[i]) for i in m_order.tolist()]
+    sfreq = float(pipe.sfreq)
+    done = 0
+    seen = 0
+    hits: list[bool] = []
+
+    def run_windows(stop: int) -> None:
+        nonlocal done, seen
+        for k in range(done, stop, WINDOW_BATCH):
+            sl = slice(k, min(k + WINDOW_BATCH, stop))
+            batch = np.ascontiguousarray(windows[sl], dtype=np.float64)
+            # One window at a time when markers may fall inside the batch: a marker is
+            # observed before the first window after it, never later.
+            pending = int(np.searchsorted(m_samples, ends[sl.stop - 1], side="right")) > seen
+            step = 1 if pending else batch.shape[0]
+            for j in range(0, batch.shape[0], step):
+                sub = slice(sl.start + j, sl.start + j + step)
+                upto = int(np.searchsorted(m_samples, ends[sub.start], side="right"))
+                if upto > seen:
+                    pipe.observe_markers(m_samples[seen:upto] / sfreq, m_labels[seen:upto])
+                    seen = upto
+                proba = pipe.predict_proba_windows(batch[j : j + step], times=ends[sub] / sfreq)
+                window_pred[sub] = names[np.argmax(proba, axis=1)]
+        done = max(done, stop)
+
+    for e in np.argsort(epoch_ends, kind="stable").tolist():
+        # Windows whose last sample comes before the epoch's last one (strictly earlier).
+        run_windows(int(np.searchsorted(ends, epoch_ends[e], side="left")))
+        proba = pipe.predict_proba_windows(E[e : e + 1], update=False)
+        hits.append(bool(names[int(np.argmax(proba[0]))] == str(y[e])))
+    run_windows(ends.size)
+    return [str(v) for v in window_pred[labelled].tolist()], hits

@@ -6,6 +6,7 @@ benchmark row is exactly what ``bci evaluate`` prints for that subject and parad
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,12 +64,41 @@ def labelled_epochs(
     return recordings, pipe, E, y, info
 
 
+def subject_ids(paths: Sequence[str | Path], pattern: str | None) -> list[str]:
+    """Subject of each recording: its folder, or what ``pattern`` finds in its path (the
+    first group, else the whole match)."""
+    if pattern is None:
+        return [str(Path(p).resolve().parent) for p in paths]
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise BCIError(f"--subject-of {pattern!r} is not a regular expression ({exc})") from None
+    out = []
+    for p in paths:
+        m = regex.search(str(p))
+        if m is None:
+            raise BCIError(
+                f"--subject-of {pattern!r} does not match {p}; give a pattern every "
+                "recording path contains"
+            )
+        out.append(m.group(1) if m.groups() else m.group(0))
+    return out
+
+
 def epoch_groups(
-    paths: Sequence[str | Path], recording_index: np.ndarray, group_by: str | None
+    paths: Sequence[str | Path],
+    recording_index: np.ndarray,
+    group_by: str | None,
+    subject_of: str | None = None,
 ) -> np.ndarray | None:
-    """The group of every epoch: its recording, or its folder for ``group_by="session"``."""
+    """The group of every epoch: its recording, its folder for ``group_by="session"``, its
+    subject (folder, or ``subject_of`` pattern) for ``group_by="subject"``."""
     if group_by is None:
         return None
+    if group_by == "subject":
+        subjects = subject_ids(paths, subject_of)
+        ids = {s: i for i, s in enumerate(dict.fromkeys(subjects))}
+        return np.asarray([ids[subjects[i]] for i in recording_index], dtype=np.int64)
     if group_by == "session":
         folders = [str(Path(p).resolve().parent) for p in paths]
         ids = {f: i for i, f in enumerate(dict.fromkeys(folders))}
@@ -86,6 +116,7 @@ def evaluation_report(
     events: str | Path | None = None,
     with_pseudo_online: bool = True,
     command: str = "evaluate",
+    subject_of: str | None = None,
 ) -> tuple[dict, Pipeline, np.ndarray, np.ndarray]:
     """Cross-validate ``paradigm`` on the recordings at ``paths`` and build the report.
 
@@ -100,7 +131,13 @@ def evaluation_report(
         An MNE events file for a single recording.
     with_pseudo_online : bool
         Also score sliding windows over each held-out recording (needs two recordings;
-        ``pseudo_online`` is ``None`` otherwise).
+        ``pseudo_online`` is ``None`` otherwise). With ``group_by`` subject or session, all
+        recordings of a group are held out together.
+    subject_of : str, optional
+        Regular expression naming the subject in each path (``group_by="subject"``).
+
+    With ``[adaptation]`` every recording is its own re-centring group: the folds' figure
+    is the batch one, ``pseudo_online["epoch_accuracy"]`` the causal one.
 
     Returns
     -------
@@ -111,11 +148,28 @@ def evaluation_report(
     if cv < 2:
         raise BCIError(f"{command}: --cv {cv}: need at least 2 folds")
     recordings, pipe, E, y, info = labelled_epochs(paradigm, paths, events=events, command=command)
-    groups = epoch_groups(list(paths), info["groups"], group_by)
-    result = cross_validate(E, y, groups, pipe.clone, cv=cv, seed=seed, group_by=group_by)
+    groups = epoch_groups(list(paths), info["groups"], group_by, subject_of)
+    adapt_groups = info["groups"] if pipe.adapter is not None else None
+    result = cross_validate(
+        E,
+        y,
+        groups,
+        pipe.clone,
+        cv=cv,
+        seed=seed,
+        group_by=group_by,
+        adapt_groups=adapt_groups,
+    )
     online = None
-    if with_pseudo_online and len(recordings) >= 2:
-        online = pseudo_online(recordings, lambda rec: Pipeline.for_recording(paradigm, rec))
+    held_out = None
+    if group_by in ("subject", "session"):
+        held_out = epoch_groups(list(paths), np.arange(len(paths)), group_by, subject_of)
+        held_out = held_out.tolist()
+    if with_pseudo_online and len(recordings) >= 2 and len(set(held_out or [0, 1])) >= 2:
+        online = pseudo_online(
+            recordings, lambda rec: Pipeline.for_recording(paradigm, rec), groups=held_out
+        )
+        online["held_out"] = group_by if held_out is not None else "recording"
     report = {
         **result,
         "paradigm": paradigm.to_dict(),

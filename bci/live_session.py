@@ -214,7 +214,7 @@ class LiveSession:
         self._ended_reported = False
         self._hold = np.zeros(self.info.n_channels)
         self._rate_window: deque[tuple[float, int]] = deque()
-        pipeline.reset_online()
+        pipeline.start_session()
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> LiveUpdate:
@@ -247,6 +247,9 @@ class LiveSession:
             self._ended_reported = True
             events.append(StreamEvent("ended", f"{self.info.name!r} has no more samples"))
 
+        if len(markers):
+            # Supervised adaptation learns from cued trials; a no-op otherwise.
+            self.pipeline.observe_markers(mts, [str(m) for m in markers])
         restarts = self._restart_points(conditions, ts)
         prob_times, probas = self._classify(data, ts, restarts, events)
         now = self.now()
@@ -361,7 +364,9 @@ class LiveSession:
                 )
                 windows = fresh
         times = np.array([float(t) for t, _ in windows])
-        probas = self.pipeline.predict_proba_epochs(np.stack([w for _, w in windows]))
+        # In time order: with [adaptation] each window moves the running reference, and
+        # windows inside cued trials teach the model (supervised).
+        probas = self.pipeline.predict_proba_windows(np.stack([w for _, w in windows]), times=times)
         return times, np.asarray(probas, dtype=np.float64)
 
     def _restart_points(self, conditions: list[StreamEvent], ts: np.ndarray) -> list[int]:

@@ -110,6 +110,11 @@ def save_model(
         steps_meta.append({"meta": meta, "arrays": _add(arrays, f"steps/{i}", arrs)})
     scaler_meta, scaler_arrs = pipeline.scaler.to_state()
     model_meta, model_arrs = pipeline.model.to_state()
+    adaptation = None
+    if pipeline.adapter is not None:
+        # What the online path needs: the reference a new session starts from.
+        ad_meta, ad_arrs = pipeline.adapter.to_state()
+        adaptation = {"meta": ad_meta, "arrays": _add(arrays, "adaptation", ad_arrs)}
     header = {
         "format": FORMAT_NAME,
         "schema_version": SCHEMA_VERSION,
@@ -124,6 +129,7 @@ def save_model(
         "scaler": {"meta": scaler_meta, "arrays": _add(arrays, "scaler", scaler_arrs)},
         "model": {"meta": model_meta, "arrays": _add(arrays, "model", model_arrs)},
         "metrics": metrics or {},
+        **({"adaptation": adaptation} if adaptation is not None else {}),
         "training_hash": training_hash or pipeline.training_hash_,
         "arrays": {},
     }
@@ -348,11 +354,14 @@ def _check_header_sizes(header: dict, path: Path) -> None:
 
 
 def _referenced_arrays(header: dict, path: Path) -> set[str]:
-    """Keys of the arrays the filter, the steps, the scaler and the model refer to."""
+    """Keys of the arrays the filter, the steps, the scaler, the model and the adaptation
+    refer to."""
     refs: set[str] = set()
     try:
         refs.add(header["filter"]["sos"])
         parts = [*header["steps"], header["scaler"], header["model"]]
+        if "adaptation" in header:  # [adaptation]: the reference a session starts from
+            parts.append(header["adaptation"])
         for part in parts:
             refs.update(part["arrays"].values())
     except (KeyError, TypeError, AttributeError):
@@ -496,6 +505,17 @@ def _build(header: dict, arrays: dict[str, np.ndarray], path: Path) -> Pipeline:
     pipe.scaler = StandardScaler.from_state(sc["meta"], _pick(arrays, sc["arrays"]))
     mo = header["model"]
     pipe.model = estimator_from_state(mo["meta"], _pick(arrays, mo["arrays"]))
+    ad = header.get("adaptation")
+    if pipe.adapter is not None:
+        # Files written before [adaptation] existed have neither the table nor this entry.
+        if not isinstance(ad, dict):
+            if pipe.adapter.recentres:
+                raise ModelFileError(
+                    f"{path}: the paradigm asks for [adaptation] recentre but the file holds "
+                    "no training reference; retrain the model"
+                )
+        else:
+            pipe.adapter.load_state(ad.get("meta", {}), _pick(arrays, ad.get("arrays", {})))
     classes = tuple(str(c) for c in header["classes"])
     model_classes = [int(c) for c in np.asarray(pipe.model.classes_).tolist()]
     names = paradigm.class_names
@@ -509,10 +529,10 @@ def _build(header: dict, arrays: dict[str, np.ndarray], path: Path) -> Pipeline:
     pipe.metrics_ = header.get("metrics", {})
     pipe.header_ = header
     pipe.source_path = str(path)
-    pipe.reset_online()
+    pipe.start_session()
     # A dry run proves every step's shapes fit together before the model is used live.
     probe = np.zeros((1, pipe.n_channels, max(pipe.window_samples, pipe.epoch_samples)))
-    proba = pipe.predict_proba_epochs(probe)
+    proba = pipe.predict_proba_windows(probe, update=False)
     if proba.shape != (1, len(classes)):
         raise ModelFileError(
             f"{path}: the model gives {proba.shape[1]} probabilities for {len(classes)} classes"

@@ -21,6 +21,10 @@ causal filter, the features, the model, the online window and the calibration ti
     window = 2.0
     step = 0.1
     smoothing = 0.0      # display only: time constant (s) of the probabilities' moving average
+    [adaptation]         # across sessions (see bci.features.recentre)
+    method = "recentre"  # or "none" (the default)
+    memory = 120.0       # seconds of windows the online running mean remembers
+    supervised = false   # update the model with partial_fit on cued trials during use
 
 Every table and key is optional except ``[classes]``; the defaults are the dataclass
 defaults below. Unknown keys, wrong types and impossible values raise
@@ -44,6 +48,9 @@ from bci.errors import ParadigmError
 MODEL_KINDS = ("perceptron", "softmax", "mlp")
 SESSION_KINDS = ("motor_imagery", "ssvep")
 LOG_KINDS = ("log10", "ln")
+ADAPTATION_METHODS = ("none", "recentre")
+#: Bounds of adaptation.memory in seconds: at least a few windows, at most a day.
+MEMORY_RANGE = (1.0, 86400.0)
 
 
 def normalize_marker(marker: object) -> str:
@@ -136,6 +143,31 @@ class OnlineConfig:
 
 
 @dataclass(frozen=True)
+class AdaptationConfig:
+    """Adaptation across sessions (issue 11; see :mod:`bci.features.recentre`).
+
+    ``method = "recentre"``: each training recording is re-centred on its own mean, and a
+    live session starts from the training reference and tracks a running mean of its
+    windows. ``memory`` (seconds) sets the running mean's fixed step:
+    ``alpha = online.step / memory``. ``supervised``: during use, windows of cued trials
+    (class markers on the marker stream) update the model with ``partial_fit``.
+    """
+
+    method: str = "none"
+    memory: float = 120.0
+    supervised: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when re-centring is on."""
+        return self.method != "none"
+
+    def alpha(self, step_seconds: float) -> float:
+        """Running-mean step per online window of ``step_seconds``."""
+        return min(1.0, float(step_seconds) / self.memory)
+
+
+@dataclass(frozen=True)
 class SessionConfig:
     """Calibration session timings in seconds (Graz protocol by default).
 
@@ -171,6 +203,7 @@ class Paradigm:
     model: ModelConfig = field(default_factory=ModelConfig)
     online: OnlineConfig = field(default_factory=OnlineConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
+    adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
     source: str = field(default="<dict>", compare=False)
 
     # -------------------------------------------------------------- derived values
@@ -293,7 +326,21 @@ class Paradigm:
         }
         if s.frequencies:
             out["session"]["frequencies"] = dict(s.frequencies)
+        a = self.adaptation
+        if a != AdaptationConfig():
+            # Only when set: a paradigm without adaptation writes what older versions read.
+            out["adaptation"] = {
+                "method": a.method,
+                "memory": a.memory,
+                "supervised": a.supervised,
+            }
         return out
+
+    def with_adaptation(self, method: str, **params: Any) -> Paradigm:
+        """A copy with ``[adaptation] method`` (``--adapt recentre``) and other keys kept."""
+        d = self.to_dict()
+        d["adaptation"] = {**d.get("adaptation", {}), "method": method, **params}
+        return _parse(d, self.source)
 
     def with_model(self, kind: str, **params: Any) -> Paradigm:
         """Return a copy whose model is ``kind`` (``bci train --model K``) with ``params``."""
@@ -621,7 +668,20 @@ def _parse(d: object, source: str) -> Paradigm:
     se.finish()
     session = SessionConfig(skind, fixation, cue, imagery, rest_min, rest_max, trials, frequencies)
 
-    top.used.update({"classes", "epochs", "filter", "features", "model", "online", "session"})
+    ad = _Reader(top.table_of("adaptation"), "adaptation", source)
+    a_method = ad.string("method", AdaptationConfig.method, choices=ADAPTATION_METHODS)
+    memory = ad.number("memory", AdaptationConfig.memory, positive=True)
+    if not MEMORY_RANGE[0] <= memory <= MEMORY_RANGE[1]:
+        raise ad.fail("memory", f"seconds from {MEMORY_RANGE[0]:g} to {MEMORY_RANGE[1]:g}", memory)
+    supervised = ad.get("supervised", AdaptationConfig.supervised)
+    if not isinstance(supervised, bool):
+        raise ad.fail("supervised", "true or false", supervised)
+    ad.finish()
+    adaptation = AdaptationConfig(a_method, memory, supervised)
+
+    top.used.update(
+        {"classes", "epochs", "filter", "features", "model", "online", "session", "adaptation"}
+    )
     top.finish()
     return Paradigm(
         classes=classes,
@@ -634,6 +694,7 @@ def _parse(d: object, source: str) -> Paradigm:
         model=model,
         online=online,
         session=session,
+        adaptation=adaptation,
         source=source,
     )
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from acquisition.recording import Recording
 from acquisition.source import StreamEvent
+from bci.adaptation import SessionAdapter
 from bci.epochs import (
     cut_epochs,
     describe_nonfinite,
@@ -130,6 +131,8 @@ class Pipeline:
         f = paradigm.filter
         self.sos = design_sos(sfreq, f.l_freq, f.h_freq, order=f.order, notch=f.notch)
         self.steps = build_steps(paradigm, sfreq, len(ch_names))
+        #: ``[adaptation]``: re-centring / supervised updates (None when off).
+        self.adapter = SessionAdapter.for_paradigm(paradigm, sfreq)
         self.scaler = StandardScaler()
         self.model: Any = None
         self.classes_: tuple[str, ...] | None = None
@@ -274,14 +277,21 @@ class Pipeline:
         return windows, recording.start_time + ends / self.sfreq
 
     def fit(self, recordings: Recording | Iterable[Recording]) -> Pipeline:
-        """Fit on the epochs of one recording or several."""
+        """Fit on the epochs of one recording or several (each its own re-centring group)."""
         if isinstance(recordings, Recording):
             recordings = [recordings]
-        E, y, _ = self.epochs_from_recordings(recordings)
-        return self.fit_epochs(E, y)
+        E, y, info = self.epochs_from_recordings(recordings)
+        return self.fit_epochs(E, y, info["groups"])
 
-    def fit_epochs(self, E: np.ndarray, y: Sequence[str] | np.ndarray) -> Pipeline:
-        """Fit feature steps, scaler and model on epochs ``E`` with class names ``y``."""
+    def fit_epochs(
+        self, E: np.ndarray, y: Sequence[str] | np.ndarray, groups: Sequence | None = None
+    ) -> Pipeline:
+        """Fit feature steps, scaler and model on epochs ``E`` with class names ``y``.
+
+        ``groups`` (one id per epoch: recording, session) is used by ``[adaptation]
+        method = "recentre"``: each group is re-centred on its own reference. Without it
+        all epochs form one group.
+        """
         from models import make_estimator
 
         E = self._check_epochs(E)
@@ -299,9 +309,13 @@ class Pipeline:
                 "check the [classes] markers against the recording's markers"
             )
         self.steps = build_steps(self.paradigm, self.sfreq, self.n_channels)
-        Z = E
-        for step in self.steps:
-            Z = step.fit(Z, y).transform(Z)
+        if self.adapter is not None:
+            self.adapter = SessionAdapter.for_paradigm(self.paradigm, self.sfreq)
+            Z = self.adapter.fit_features(self.steps, E, y, groups)
+        else:
+            Z = E
+            for step in self.steps:
+                Z = step.fit(Z, y).transform(Z)
         self.scaler.fit(Z)
         if self.steps and not getattr(self.steps[-1], "standardize", True):
             # Tangent vectors share one metric: centre them, never rescale feature by feature.
@@ -313,36 +327,105 @@ class Pipeline:
         self.model = model
         self.classes_ = tuple(names[int(c)] for c in np.asarray(model.classes_).tolist())
         self.training_hash_ = training_hash(E, y.tolist())
+        if self.adapter is not None:
+            self.adapter.start_session()
         return self
 
-    def features(self, E: np.ndarray) -> np.ndarray:
-        """Feature vectors f(x) of epochs/windows before scaling, (n_epochs, n_features)."""
+    def features(self, E: np.ndarray, groups: Sequence | None = None) -> np.ndarray:
+        """Feature vectors f(x) of epochs/windows before scaling, (n_epochs, n_features).
+
+        With re-centring, ``groups`` says which epochs share a reference (a group seen in
+        training keeps its own; a new one is re-centred on its own epochs; None: all of
+        ``E`` is one new group).
+        """
         Z = self._check_epochs(E)
+        if self.adapter is not None:
+            return self.adapter.features(self.steps, Z, groups)
         for step in self.steps:
             Z = step.transform(Z)
         return Z
 
-    def transform(self, E: np.ndarray) -> np.ndarray:
+    def transform(self, E: np.ndarray, groups: Sequence | None = None) -> np.ndarray:
         """Scaled feature vectors: what the model sees."""
         self._require_fitted()
-        return self.scaler.transform(self.features(E))
+        return self.scaler.transform(self.features(E, groups))
 
-    def predict_proba_epochs(self, E: np.ndarray) -> np.ndarray:
+    def predict_proba_epochs(self, E: np.ndarray, groups: Sequence | None = None) -> np.ndarray:
         """Class probabilities (n_epochs, n_classes), columns in ``classes_`` order.
 
         A perceptron has no probabilities; its decision scores go through a softmax
         (monotone: the winner is the perceptron's prediction, the values are not calibrated).
+        ``groups``: see :meth:`features`.
         """
-        return self._proba(self.transform(E))
+        return self._proba(self.transform(E, groups))
 
-    def predict_epochs(self, E: np.ndarray) -> np.ndarray:
-        """Predicted class name of each epoch."""
-        proba = self.predict_proba_epochs(E)
+    def predict_proba_windows(
+        self, W: np.ndarray, *, times: Sequence[float] | None = None, update: bool = True
+    ) -> np.ndarray:
+        """Probabilities of consecutive online windows, in time order (the live path).
+
+        With re-centring, each window is mapped at the running reference of the windows
+        before it and then updates it (``update=False``: it does not). With ``supervised =
+        true`` and the windows' end ``times``, the windows of a cued trial (see
+        :meth:`observe_markers`) update the model with ``partial_fit`` once the trial is
+        over: classified first, learnt from after. Without adaptation this equals
+        :meth:`predict_proba_epochs`.
+        """
+        self._require_fitted()
+        W = self._check_epochs(W)
+        if self.adapter is None:
+            return self.predict_proba_epochs(W)
+        X = self.scaler.transform(self.adapter.online_features(self.steps, W, update=update))
+        proba = self._proba(X)
+        if self.adapter.supervised and times is not None and update:
+            self.adapter.cues.hold(X, times)
+            ready = self.adapter.cues.release(float(np.max(times)))
+            if ready is not None:
+                Xr, labels = ready
+                keep = [k for k, name in enumerate(labels) if name in self.classes_]
+                if keep:
+                    self._learn(Xr[keep], [labels[k] for k in keep])
+        return proba
+
+    def learn_epochs(self, E: np.ndarray, y: Sequence[str]) -> None:
+        """Supervised adaptation: one ``partial_fit`` pass on cued epochs ``E`` of classes
+        ``y``, mapped at the current running reference (which they do not move)."""
+        self._require_fitted()
+        if self.adapter is None:
+            raise BCIError("learn_epochs needs [adaptation] supervised = true in the paradigm")
+        unknown = sorted(set(str(v) for v in y) - set(self.classes_))
+        if unknown:
+            raise BCIError(
+                f"learn_epochs: {unknown} are not classes of the model ({list(self.classes_)})"
+            )
+        X = self.scaler.transform(
+            self.adapter.online_features(self.steps, self._check_epochs(E), update=False)
+        )
+        self._learn(X, [str(v) for v in y])
+
+    def _learn(self, X: np.ndarray, labels: Sequence[str]) -> None:
+        # The model's labels are the paradigm's class codes (as in fit_epochs).
+        names = self.paradigm.class_names
+        codes = np.asarray([names.index(v) for v in labels], dtype=np.int64)
+        self.adapter.learn(self.model, X, codes, np.asarray(self.model.classes_))
+
+    def observe_markers(self, timestamps: Sequence[float], labels: Sequence[str]) -> None:
+        """Markers of the live stream: with ``supervised = true`` the class markers say
+        which later windows belong to a cued trial (see :meth:`predict_proba_windows`);
+        otherwise ignored."""
+        if self.adapter is not None and self.adapter.supervised and len(labels):
+            self.adapter.cues.observe(timestamps, labels)
+
+    def predict_epochs(self, E: np.ndarray, groups: Sequence | None = None) -> np.ndarray:
+        """Predicted class name of each epoch (``groups``: see :meth:`features`)."""
+        proba = self.predict_proba_epochs(E, groups)
         return np.asarray(self.classes_, dtype=str)[np.argmax(proba, axis=1)]
 
-    def score_epochs(self, E: np.ndarray, y: Sequence[str]) -> float:
+    def score_epochs(
+        self, E: np.ndarray, y: Sequence[str], groups: Sequence | None = None
+    ) -> float:
         """Accuracy of :meth:`predict_epochs` against class names ``y``."""
-        return float(np.mean(self.predict_epochs(E) == np.asarray(y, dtype=str)))
+        return float(np.mean(self.predict_epochs(E, groups) == np.asarray(y, dtype=str)))
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
         from models.errors import ModelError
@@ -363,6 +446,15 @@ class Pipeline:
         self._filter = self.new_filter()
         self._window = SlidingWindow(self.n_channels, self.window_samples, self.step_samples)
         self._conditions: list[StreamEvent] = []
+
+    def start_session(self) -> None:
+        """A new live session: :meth:`reset_online`, and ``[adaptation]`` back to the
+        training reference with no cued trials. A gap within a session only resets the
+        filter and the window (:meth:`reset_online`); what was learnt about the session
+        stays."""
+        self.reset_online()
+        if self.adapter is not None and self.is_fitted:
+            self.adapter.start_session()
 
     def bind_input(self, index_map: np.ndarray | None) -> None:
         """Reorder pushed rows with ``data[index_map]`` (from ``check_stream_compatible``)."""

@@ -120,3 +120,34 @@ def test_evaluate_user_errors_are_one_line(files, tmp_path, capsys):
     assert err.startswith("bci evaluate: error:") and err.count("\n") == 1
     assert main(["evaluate", str(files[0]), "--paradigm", str(par), "--cv", "1"]) == 2
     assert "at least 2 folds" in capsys.readouterr().err
+
+
+def test_adapt_recentre_and_group_by_subject(tmp_path, capsys):
+    """--adapt recentre: batch and causal figures; --group-by subject from folders or a
+    --subject-of pattern; bad patterns are named."""
+    files = []
+    for subject, seeds in (("A", (1, 2)), ("B", (3, 4))):
+        (tmp_path / subject).mkdir()
+        for s in seeds:
+            rec = make_recording(seed=s, n_trials=12, dc=0.0)
+            files.append(str(_fif(rec, tmp_path / subject / f"sub{subject}_r{s}_raw.fif")))
+    par = tmp_path / "p.toml"
+    par.write_text(PARADIGM)
+    out = tmp_path / "r.json"
+    args = ["evaluate", *files, "--paradigm", str(par), "--adapt", "recentre"]
+    assert main([*args, "--group-by", "subject", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "2-fold cross-validation, grouped by subject" in text
+    assert "causal epoch accuracy" in text and "leave-one-subject-out" in text
+    report = json.loads(out.read_text())
+    assert report["paradigm"]["adaptation"]["method"] == "recentre"
+    assert 0.0 <= report["pseudo_online"]["epoch_accuracy"] <= 1.0
+    assert (
+        main([*args, "--group-by", "subject", "--subject-of", r"sub(\w)_", "--no-pseudo-online"])
+        == 0
+    )
+    assert "2-fold cross-validation, grouped by subject" in capsys.readouterr().out
+    assert main([*args, "--group-by", "subject", "--subject-of", "nomatch"]) != 0
+    assert "--subject-of 'nomatch' does not match" in capsys.readouterr().err
+    assert main([*args, "--subject-of", "x"]) != 0
+    assert "--subject-of needs --group-by subject" in capsys.readouterr().err

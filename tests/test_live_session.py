@@ -212,3 +212,65 @@ def test_a_gap_inside_a_chunk_restarts_classification_exactly_at_the_hole() -> N
     # No window spans the hole: the first one after it ends a full window later.
     after = np.asarray(times)[np.asarray(times) > ts[hole_at - 1]]
     assert after[0] == pytest.approx(ts[hole_at] + (reference.window_samples - 1) / recording.sfreq)
+
+
+@pytest.mark.parametrize("method", ["bandpower", "tangent_space"])
+def test_recentring_and_supervised_updates_run_online_over_lsl(
+    method: str, unique_name: str, tmp_path
+) -> None:
+    """[adaptation] live: windows move the running reference, cued trials teach the model,
+    and a copy of the model fed the same chunks in the same order gives the same output."""
+    from live_helpers import short_paradigm
+
+    from acquisition.simulator import graz_cues, simulate_recording
+    from bci.model_file import load_model, save_model
+    from bci.paradigm import Paradigm
+    from bci.pipeline import Pipeline
+
+    d = short_paradigm().to_dict()
+    d["adaptation"] = {"method": "recentre", "memory": 5.0, "supervised": True}
+    d["features"]["method"] = method
+    par = Paradigm.from_dict(d)
+    cues, duration = graz_cues(
+        list(CLASSES), 8, seed=0, fixation=0.3, cue=0.3, imagery=1.2, rest=(0.3, 0.5)
+    )
+    rec = simulate_recording(cues, duration=duration + 0.5, seed=0, difficulty=0.1)
+    pipeline = Pipeline(par, rec.info.ch_names, rec.sfreq).fit([rec])
+    start = save_model(tmp_path / "start.bci", pipeline)
+    # Another day: the replayed session has other channel gains.
+    replay = simulated_replay(9.0)
+    replay.data *= np.linspace(0.5, 2.0, replay.data.shape[0])[:, None]
+    steps = []
+    with Player(ArraySource(replay), name=unique_name, speed=2.0) as player:
+        source = LSLSource(name=unique_name, timeout=5.0, marker_name=player.marker_name)
+        session = LiveSession(source, pipeline, max_lag_seconds=None)
+        produced = []
+
+        def step() -> None:
+            update = session.step()
+            steps.append((update.data, update.timestamps, update.marker_times, update.markers))
+            produced.extend(update.probabilities)
+
+        assert poll(lambda: pipeline.adapter.n_updates >= 2 and len(produced) >= 30, 20.0, step)
+        session.close()
+    rec_state = pipeline.adapter.recentring
+    moved = rec_state.online_reference
+    assert not np.allclose(moved, rec_state.start_reference, rtol=1e-3, atol=0.0)
+    # The same chunks, markers first as the session does, through the saved model.
+    copy = load_model(start)
+    copy.start_session()
+    again = []
+    for data, ts, mts, markers in steps:
+        if len(markers):
+            copy.observe_markers(mts, markers)
+        wins = copy.push_windows(data, ts)
+        if wins:
+            times = np.array([t for t, _ in wins])
+            again.extend(copy.predict_proba_windows(np.stack([w for _, w in wins]), times=times))
+    assert len(again) == len(produced)
+    np.testing.assert_allclose(np.asarray(again), np.asarray(produced), rtol=1e-9, atol=1e-12)
+    assert copy.adapter.n_updates == pipeline.adapter.n_updates
+    # --save-adapted: the session's running mean is where the next session starts.
+    pipeline.adapter.adopt_session()
+    adapted = load_model(save_model(tmp_path / "adapted.bci", pipeline))
+    np.testing.assert_allclose(adapted.adapter.recentring.start_reference, moved, rtol=1e-12)

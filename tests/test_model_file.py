@@ -21,6 +21,7 @@ from bci.model_file import (
     save_model,
     seal_header,
 )
+from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline
 
 
@@ -195,3 +196,40 @@ def test_bound_input_reorders_pushed_rows(fitted):
     pipe.bind_input(None)
     assert len(got) == len(ref) > 0
     assert np.array_equal(np.stack([w for _, w in got]), np.stack([w for _, w in ref]))
+
+
+def test_adaptation_reference_round_trips_and_old_files_load(fitted, tmp_path):
+    d = paradigm("tangent_space").to_dict()
+    d["adaptation"] = {"method": "recentre", "memory": 10.0, "supervised": True}
+    recs = [make_recording(0), make_recording(1)]
+    pipe = Pipeline.for_recording(Paradigm.from_dict(d), recs[0])
+    E, y, info = pipe.epochs_from_recordings(recs)
+    pipe.fit_epochs(E, y, info["groups"])
+    path = save_model(tmp_path / "adapt.bci", pipe)
+    header = read_header(path)
+    assert "adaptation/reference" in header["arrays"]
+    loaded = load_model(path)
+    assert loaded.adapter is not None and loaded.adapter.supervised
+    W, _ = pipe.windows_from_recording(recs[1])
+    W = np.ascontiguousarray(W[:40])
+    pipe.start_session()
+    # The online path starts at the stored training reference: the same probabilities.
+    np.testing.assert_allclose(
+        loaded.predict_proba_windows(W), pipe.predict_proba_windows(W), rtol=1e-10, atol=1e-12
+    )
+
+    # The reference is required when the paradigm asks for re-centring.
+    def drop(h):
+        h.pop("adaptation")
+        h["arrays"].pop("adaptation/reference")
+        return h
+
+    members = {"arrays/adaptation/reference.npy": lambda data: None}
+    with pytest.raises(ModelFileError, match="no training reference"):
+        load_model(rewrite(path, tmp_path / "noref.bci", header=drop, members=members))
+    # A file written before [adaptation] existed: no table, no entry; it loads as before.
+    old, _ = fitted
+    plain = save_model(tmp_path / "old.bci", old)
+    assert "adaptation" not in read_header(plain)
+    assert "adaptation" not in read_header(plain)["paradigm"]
+    assert load_model(plain).adapter is None

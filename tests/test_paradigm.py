@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bci.errors import ParadigmError
@@ -175,3 +177,36 @@ def test_online_smoothing_defaults_to_off_and_round_trips(tmp_path) -> None:
     assert p.online.smoothing == 0.5
     assert Paradigm.from_dict(p.to_dict()) == p
     assert "smoothing" not in load_paradigm(write(tmp_path, base)).to_dict()["online"]
+
+
+def test_adaptation_defaults_to_none_and_round_trips(tmp_path):
+    p = load_paradigm(write(tmp_path, GOOD))
+    assert p.adaptation.method == "none" and not p.adaptation.supervised
+    assert "adaptation" not in p.to_dict()  # older readers see the file they know
+    text = GOOD + '[adaptation]\nmethod = "recentre"\nmemory = 60\nsupervised = true\n'
+    q = load_paradigm(write(tmp_path, text))
+    assert (q.adaptation.method, q.adaptation.memory, q.adaptation.supervised) == (
+        "recentre",
+        60.0,
+        True,
+    )
+    assert q.adaptation.alpha(q.online.step) == pytest.approx(0.1 / 60.0)
+    assert Paradigm.from_dict(q.to_dict()) == q
+    assert p.with_adaptation("recentre").adaptation.method == "recentre"
+
+
+@pytest.mark.parametrize(
+    ("snippet", "needle"),
+    [
+        ('method = "zanini"', "adaptation.method: expected one of 'none', 'recentre'"),
+        ("method = 1", "adaptation.method: expected a string"),
+        ('supervised = "yes"', "adaptation.supervised: expected true or false"),
+        ("memory = 0.5", "adaptation.memory: expected seconds from 1 to 86400"),
+        ("memory = 1e9", "adaptation.memory: expected seconds from 1 to 86400"),
+        ('memory = "long"', "adaptation.memory: expected a number"),
+        ("step = 0.1", "unknown key adaptation.step"),
+    ],
+)
+def test_adaptation_is_validated(tmp_path, snippet, needle):
+    with pytest.raises(ParadigmError, match=re.escape(needle)):
+        load_paradigm(write(tmp_path, GOOD + "[adaptation]\n" + snippet + "\n"))

@@ -35,13 +35,21 @@ def add_paradigm_argument(p: argparse.ArgumentParser) -> None:
 
 
 def add_recording_arguments(p: argparse.ArgumentParser) -> None:
-    """Add ``RECORDING...``, ``--paradigm``, ``--model`` and ``--events``."""
-    from bci.paradigm import MODEL_KINDS  # the standard library only: cheap
+    """Add ``RECORDING...``, ``--paradigm``, ``--model``, ``--events`` and ``--adapt``."""
+    from bci.paradigm import ADAPTATION_METHODS, MODEL_KINDS  # the standard library only: cheap
 
     p.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
     add_paradigm_argument(p)
     p.add_argument("--model", choices=MODEL_KINDS, help="override the paradigm's model kind")
     p.add_argument("--events", metavar="EVENTS_FILE", help="MNE events file (one recording only)")
+    p.add_argument(
+        "--adapt",
+        choices=ADAPTATION_METHODS,
+        help=(
+            "override [adaptation] method: recentre = each recording re-centred on its own "
+            "mean (Riemannian for tangent-space features, standardised otherwise)"
+        ),
+    )
 
 
 def resolve_paradigm(arg: str) -> Paradigm:
@@ -55,10 +63,13 @@ def resolve_paradigm(arg: str) -> Paradigm:
 
 
 def paradigm_from_args(args: argparse.Namespace) -> Paradigm:
-    """The paradigm of ``--paradigm``, with ``--model`` applied when given."""
+    """The paradigm of ``--paradigm``, with ``--model`` and ``--adapt`` applied when given."""
     paradigm = resolve_paradigm(args.paradigm)
     if args.model and args.model != paradigm.model.kind:
         paradigm = paradigm.with_model(args.model)
+    adapt = getattr(args, "adapt", None)
+    if adapt and adapt != paradigm.adaptation.method:
+        paradigm = paradigm.with_adaptation(adapt)
     return paradigm
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 #: ``--group-by`` choices: :data:`bci.evaluation.GROUP_BY`, written out so that registering
 #: the command does not import the evaluation (numpy); a test keeps the two equal.
-GROUP_BY = ("recording", "session", "run")
+GROUP_BY = ("recording", "session", "run", "subject")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +44,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=GROUP_BY,
         help=(
             "keep all epochs of a group in one fold: recording/run = each file, session = "
-            "the files of one folder (leave-one-group-out when there are few groups)"
+            "the files of one folder, subject = the folder too, or what --subject-of "
+            "extracts (leave-one-group-out when there are few groups)"
+        ),
+    )
+    p.add_argument(
+        "--subject-of",
+        metavar="REGEX",
+        help=(
+            "with --group-by subject: a regular expression whose first group (or whole "
+            r"match) in each recording's path names the subject, e.g. 'S(\d+)R'"
         ),
     )
     p.add_argument("--json", metavar="OUT", help="write the report as JSON to this file")
@@ -88,8 +97,11 @@ def format_report(r: dict, paradigm_name: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, print, and write JSON/plots; return the exit code."""
+    from bci.errors import BCIError
     from bci.evaluation_report import evaluation_report
 
+    if args.subject_of is not None and args.group_by != "subject":
+        raise BCIError("evaluate: --subject-of needs --group-by subject")
     paradigm = paradigm_from_args(args)
     report, pipe, E, y = evaluation_report(
         paradigm,
@@ -99,19 +111,31 @@ def run(args: argparse.Namespace) -> int:
         group_by=args.group_by,
         events=args.events,
         with_pseudo_online=not args.no_pseudo_online,
+        subject_of=args.subject_of,
     )
     name = paradigm.name or str(args.paradigm)
     for line in format_report(report, name):
         print(line)
+    if paradigm.adaptation.enabled:
+        print(
+            f"adaptation {paradigm.adaptation.method}: batch figure above (each held-out "
+            "recording re-centred on all its epochs); causal figure below (pseudo-online)"
+        )
     online = report["pseudo_online"]
     if online is not None:
         per = ", ".join(f"{p['accuracy']:.3f}" for p in online["per_recording"])
+        unit = online.get("held_out", "recording")
         print(
             f"pseudo-online ({paradigm.online.window:g} s windows every "
-            f"{paradigm.online.step:g} s, leave-one-recording-out): accuracy "
+            f"{paradigm.online.step:g} s, leave-one-{unit}-out): accuracy "
             f"{online['accuracy']:.3f} over {online['n_windows']} windows (per recording: "
             f"{per}); chance {online['chance_level']:.3f}"
         )
+        if "epoch_accuracy" in online:
+            print(
+                "causal epoch accuracy (adaptation running as live, no look-ahead): "
+                f"{online['epoch_accuracy']:.3f} over {online['n_epochs']} epochs"
+            )
     elif len(args.recordings) < 2:
         print("pseudo-online: needs at least 2 recordings (train on others, slide over one)")
 

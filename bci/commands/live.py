@@ -49,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the stream"
     )
     add_board_arguments(p)
+    p.add_argument(
+        "--save-adapted",
+        metavar="M2.bci",
+        help=(
+            "at the end, save the model as adapted during the session ([adaptation]: the "
+            "running reference becomes the next session's start; supervised updates kept)"
+        ),
+    )
     p.set_defaults(func=run)
 
 
@@ -56,10 +64,16 @@ def run(args: argparse.Namespace) -> int:
     """Open the stream and classify it; 0 on a normal end, 2 when the stream is refused."""
     check_board_or_stream(args, "live")
     from acquisition.lsl_source import LSLSource
+    from bci.errors import BCIError
     from bci.live_session import LiveSession
     from bci.model_file import load_model
 
     pipeline = load_model(args.model)
+    if args.save_adapted and pipeline.adapter is None:
+        raise BCIError(
+            f"live: --save-adapted {args.save_adapted}: the model has no [adaptation]; train "
+            "it with --adapt recentre or [adaptation] supervised = true"
+        )
     if args.board:
         from bci.commands.board_options import open_board
 
@@ -71,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
     headless = args.headless or not display_available()
     if headless:
         with LiveSession(source, pipeline, publish_name=publish) as session:
-            return _print_live(session, args.seconds)
+            code = _print_live(session, args.seconds)
+        _save_adapted(pipeline, args.save_adapted)
+        return code
     from gui.live_window import open_live_window
     from gui.qt import QtCore, app
 
@@ -84,7 +100,21 @@ def run(args: argparse.Namespace) -> int:
         source.close()
         return 2
     window.session.close()
+    _save_adapted(pipeline, args.save_adapted)
     return 0
+
+
+def _save_adapted(pipeline, path: str | None) -> None:
+    if not path:
+        return
+    from bci.model_file import save_model
+
+    pipeline.adapter.adopt_session()
+    metrics = dict(pipeline.metrics_ or {})
+    metrics["adapted_from"] = str(pipeline.source_path)
+    metrics["supervised_updates"] = pipeline.adapter.n_updates
+    out = save_model(path, pipeline, metrics=metrics)
+    print(f"saved adapted model {out} ({pipeline.adapter.n_updates} supervised update(s))")
 
 
 def _print_live(session: LiveSession, seconds: float | None) -> int:

@@ -50,12 +50,13 @@ def run(args: argparse.Namespace) -> int:
         f"paradigm {paradigm.name or paradigm.source}: {len(y)} epochs "
         f"({', '.join(f'{c} {counts.get(c, 0)}' for c in paradigm.class_names)}), "
         f"{pipe.n_channels} channels at {pipe.sfreq:g} Hz, features {paradigm.features.method}, "
-        f"model {paradigm.model.kind}"
+        f"model {paradigm.model.kind}, adaptation {paradigm.adaptation.method}"
     )
     start = time.perf_counter()
-    pipe.fit_epochs(E, y)
+    # Each recording (session, person) is its own re-centring group with [adaptation].
+    pipe.fit_epochs(E, y, info["groups"])
     fit_seconds = time.perf_counter() - start
-    train_acc = pipe.score_epochs(E, y)
+    train_acc = pipe.score_epochs(E, y, info["groups"])
     print(
         f"training accuracy {train_acc:.3f} (fit in {fit_seconds:.2f} s; optimistic: same epochs)"
     )
@@ -83,7 +84,8 @@ def quick_cv(
     from bci.evaluation import cross_validate
 
     try:
-        result = cross_validate(E, y, groups, pipe.clone, cv=folds, seed=seed)
+        adapt = groups if pipe.adapter is not None else None
+        result = cross_validate(E, y, groups, pipe.clone, cv=folds, seed=seed, adapt_groups=adapt)
     except BCIError as exc:
         print(f"cross-validation skipped: {exc}")
         return None

@@ -175,6 +175,24 @@ class FilterBankTangentSpace:
         vecs = tangent_vectors(covs, self.reference_isqrt_[:, None])
         return vecs.reshape(n_blocks, n_epochs, -1).transpose(1, 0, 2).reshape(n_epochs, -1)
 
+    # Re-centring (bci.features.recentre) maps each group at its own reference per band.
+    def block_covariances(self, epochs: np.ndarray) -> np.ndarray:
+        """OAS covariances of every band, shape ``(n_blocks, n_epochs, n_ch, n_ch)``."""
+        return self._band_covs(epochs)
+
+    @property
+    def n_features_per_block(self) -> int:
+        """Length of one band's tangent vector."""
+        n = self.reference_isqrt_.shape[-1]
+        return n * (n + 1) // 2
+
+    def tangent_features(self, block_covs: np.ndarray, reference_isqrt: np.ndarray) -> np.ndarray:
+        """Concatenated tangent vectors of ``block_covs`` (n_blocks, n, c, c), each band at
+        its own ``reference_isqrt`` (n_blocks, c, c)."""
+        n_blocks, n_epochs = block_covs.shape[:2]
+        vecs = tangent_vectors(block_covs, reference_isqrt[:, None])
+        return vecs.reshape(n_blocks, n_epochs, -1).transpose(1, 0, 2).reshape(n_epochs, -1)
+
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(meta, arrays)``: rate, bands and the whitening matrix of each band."""
         if self.reference_isqrt_ is None:

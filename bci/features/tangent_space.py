@@ -96,6 +96,24 @@ class TangentSpace:
             )
         return tangent_vectors(covariances(x, self.shrinkage), self.reference_isqrt_)
 
+    # Re-centring (bci.features.recentre) maps each group at its own reference point.
+    def block_covariances(self, epochs: np.ndarray) -> np.ndarray:
+        """Shrunk covariances as one block, shape ``(1, n_epochs, n_ch, n_ch)``."""
+        x = np.asarray(epochs, dtype=np.float64)
+        if x.ndim != 3:
+            raise BCIError(f"tangent space expects (n_epochs, n_channels, n_times), got {x.shape}")
+        return covariances(x, self.shrinkage)[None]
+
+    @property
+    def n_features_per_block(self) -> int:
+        """Length of one block's tangent vector."""
+        n = self.reference_isqrt_.shape[-1]
+        return n * (n + 1) // 2
+
+    def tangent_features(self, block_covs: np.ndarray, reference_isqrt: np.ndarray) -> np.ndarray:
+        """Tangent vectors of ``block_covs`` (1, n, c, c) at ``reference_isqrt`` (1, c, c)."""
+        return tangent_vectors(block_covs[0], reference_isqrt[0])
+
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """Return ``(meta, arrays)`` with the whitening matrix of the reference point."""
         if self.reference_isqrt_ is None:

@@ -1,0 +1,147 @@
+"""Re-centring steps (bci.features.recentre): running mean, congruence invariance, state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bci.errors import BCIError
+from bci.features.recentre import (
+    CovarianceRecentring,
+    FeatureStandardising,
+    RunningMean,
+    geodesic_step,
+)
+from bci.features.riemann import invsqrtm, logm, riemannian_mean
+from bci.features.tangent_space import TangentSpace
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Affine-invariant Riemannian distance between SPD matrices."""
+    isq = invsqrtm(a)
+    return float(np.linalg.norm(logm(isq @ b @ isq)))
+
+
+def random_spd(rng: np.random.Generator, n: int, spread: float = 1.0) -> np.ndarray:
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return (q * np.exp(spread * rng.uniform(-1, 1, n))) @ q.T
+
+
+def wishart_stream(rng, mean: np.ndarray, n: int, dof: int = 40) -> np.ndarray:
+    """SPD matrices scattered around ``mean`` (sample covariances of ``dof`` samples)."""
+    root = np.linalg.cholesky(mean)
+    x = root @ rng.standard_normal((n, mean.shape[0], dof))
+    return x @ x.transpose(0, 2, 1) / dof
+
+
+def test_geodesic_step_end_points_and_midpoint() -> None:
+    rng = np.random.default_rng(0)
+    a, b = random_spd(rng, 4), random_spd(rng, 4)
+    assert np.allclose(geodesic_step(a, b, 0.0), a, atol=1e-10)
+    assert np.allclose(geodesic_step(a, b, 1.0), b, atol=1e-10)
+    mid = geodesic_step(a, b, 0.5)
+    assert distance(a, mid) == pytest.approx(distance(mid, b), rel=1e-8)
+    assert distance(a, mid) == pytest.approx(0.5 * distance(a, b), rel=1e-8)
+
+
+def test_running_mean_converges_to_batch_mean_on_a_stationary_stream() -> None:
+    rng = np.random.default_rng(1)
+    true = random_spd(rng, 4, spread=1.5)
+    covs = wishart_stream(rng, true, 6000)
+    batch = riemannian_mean(covs)
+    start = 5.0 * np.eye(4)
+    errors = {}
+    for alpha in (0.02, 0.002):
+        run = RunningMean(start[None], alpha=alpha)
+        for c in covs:
+            run.update(c[None])
+        errors[alpha] = distance(run.mean[0], batch)
+    assert distance(start, batch) > 2.0
+    # A smaller step averages more windows: the estimate gets closer to the batch mean.
+    assert errors[0.002] < errors[0.02] < 0.3
+    assert errors[0.002] < 0.1
+
+
+def test_running_mean_rejects_an_impossible_step() -> None:
+    with pytest.raises(BCIError, match="alpha"):
+        RunningMean(np.eye(2)[None], alpha=0.0)
+
+
+def _epochs(rng, n_per_class: int, n_ch: int = 4, n_times: int = 256):
+    """Two classes whose covariances are R D R^T with log-means cancelling (mean ~ I)."""
+    q, _ = np.linalg.qr(np.random.default_rng(99).standard_normal((n_ch, n_ch)))
+    d = np.ones(n_ch)
+    d[0], d[1] = 1.6, 0.625
+    mixes = {"a": q * np.sqrt(d), "b": q * np.sqrt(d[[1, 0, 2, 3]])}
+    E, y = [], []
+    for label, mix in mixes.items():
+        E.append(mix @ rng.standard_normal((n_per_class, n_ch, n_times)))
+        y += [label] * n_per_class
+    return np.concatenate(E), np.asarray(y)
+
+
+def _fit_linear(X: np.ndarray, y: np.ndarray):
+    """Nearest class mean: a fixed, label-using classifier for the invariance test."""
+    means = {c: X[y == c].mean(axis=0) for c in np.unique(y)}
+    return lambda Z: np.asarray([min(means, key=lambda c: np.linalg.norm(z - means[c])) for z in Z])
+
+
+def test_congruence_shift_is_removed_by_recentring() -> None:
+    """A session seen through ``A`` (covariances ``A C A^T``) classifies as the original."""
+    rng = np.random.default_rng(2)
+    E_train, y_train = _epochs(rng, 60)
+    E_test, y_test = _epochs(np.random.default_rng(3), 60)
+    # SPD, in the classes' eigenbasis: it makes class "a" look like class "b" did, and
+    # triples the amplitude (another day, another cap position and gain).
+    q, _ = np.linalg.qr(np.random.default_rng(99).standard_normal((4, 4)))
+    A = 3.0 * (q * np.sqrt([0.625 / 1.6, 1.6 / 0.625, 1.0, 1.0])) @ q.T
+    E_shift = A @ E_test
+    step = TangentSpace(shrinkage=0.0).fit(E_train)
+    rec = CovarianceRecentring(alpha=0.01)
+    F_train = rec.fit_transform(step, E_train, np.zeros(len(y_train)))
+    predict = _fit_linear(F_train, y_train)
+    acc = {
+        "test": np.mean(predict(rec.transform(step, E_test, np.ones(len(y_test)))) == y_test),
+        "shifted": np.mean(predict(rec.transform(step, E_shift, np.ones(len(y_test)))) == y_test),
+        "shifted, not re-centred": np.mean(predict(step.transform(E_shift)) == y_test),
+    }
+    assert acc["test"] > 0.9
+    assert acc["shifted"] >= acc["test"] - 0.02
+    # The shift is real: without re-centring the same classifier loses it.
+    assert acc["shifted, not re-centred"] < acc["test"] - 0.2
+
+
+def test_feature_standardising_removes_a_per_session_offset() -> None:
+    class Identity:
+        def transform(self, Z):
+            return np.asarray(Z, dtype=float)
+
+    rng = np.random.default_rng(5)
+    F = rng.standard_normal((200, 3))
+    groups = np.repeat([0, 1], 100)
+    shifted = F + np.where(groups[:, None] == 1, 5.0, 0.0)
+    fs = FeatureStandardising(alpha=0.05)
+    out = fs.fit_transform(Identity(), shifted, groups)
+    assert np.allclose(out[groups == 0].mean(axis=0), 0, atol=1e-12)
+    assert np.allclose(out[groups == 1].mean(axis=0), 0, atol=1e-12)
+    new = fs.transform(Identity(), F[:50] - 7.0, np.full(50, 9))
+    assert np.allclose(new.mean(axis=0), 0, atol=1e-12)
+    # Online: starts at the training moments, moves toward the new session's.
+    fs.start_online()
+    online = fs.transform_online(Identity(), np.full((400, 3), -7.0))
+    assert abs(online[-1]).max() < abs(online[0]).max()
+
+
+def test_state_round_trip_and_bad_state() -> None:
+    rng = np.random.default_rng(6)
+    E, _ = _epochs(rng, 20)
+    step = TangentSpace().fit(E)
+    rec = CovarianceRecentring(alpha=0.01)
+    rec.fit_transform(step, E, None)
+    meta, arrays = rec.to_state()
+    back = CovarianceRecentring.from_state(meta, arrays)
+    assert np.allclose(back.reference_, rec.reference_)
+    with pytest.raises(BCIError, match="positive definite"):
+        CovarianceRecentring.from_state(meta, {"reference": -np.eye(4)[None]})
+    with pytest.raises(BCIError, match="finite square"):
+        CovarianceRecentring.from_state(meta, {"reference": np.ones((2, 3))})

@@ -20,16 +20,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from bci.plots import save_figure
+
 #: Pairs drawn at most; beyond this only the first pipeline against each other one.
 MAX_PAIR_PANELS = 28
-
-
-def _save(fig, path: str | Path) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return out
 
 
 def _ok(rows: Sequence[dict]) -> list[dict]:
@@ -84,7 +78,7 @@ def plot_subject_accuracy(rows: Sequence[dict], pipelines: Sequence[str], path: 
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("cross-validated accuracy")
     ax.set_title(f"Accuracy per subject ({len(subjects)} subjects; bar = mean; hollow = n.s.)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_pipeline_pairs(
@@ -124,4 +118,4 @@ def plot_pipeline_pairs(
     for ax in list(axes.flat)[len(pairs) :]:
         ax.set_visible(False)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

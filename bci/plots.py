@@ -24,7 +24,8 @@ from scipy.signal import welch
 from bci.errors import BCIError
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` (folders made as needed) and close it; return the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, bbox_inches="tight")
@@ -60,7 +61,7 @@ def plot_confusion_matrix(
     ax.set_ylabel("true")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.046, label="fraction of the true class")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_learning_curves(
@@ -118,7 +119,7 @@ def plot_learning_curves(
         ax.text(0.5, 0.5, "no learning curve computed", ha="center", va="center")
     ax.set_title("Accuracy vs training-set size")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _positions(ch_names: Sequence[str]) -> tuple[list[int], list[str]]:
@@ -184,4 +185,4 @@ def plot_band_power_topography(
             )
             ax.set_title(f"{cname}\n{lo:g}-{hi:g} Hz (±{lim:.2f} dB)", fontsize=9)
     fig.suptitle("Log band power of each class minus the class average", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)

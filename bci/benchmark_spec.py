@@ -124,7 +124,9 @@ def parse_benchmark_spec(d: object, *, source: str, base: str | Path) -> Benchma
     if cv > MAX_FOLDS:
         raise ev.fail("cv", f"an integer from 2 to {MAX_FOLDS}", cv)
     seed = ev.integer("seed", 42, minimum=0)
-    group_by = ev.string("group_by", "none", choices=("none", *GROUP_BY))
+    # One task is one subject, so folds by subject cannot exist inside a task.
+    within_subject = tuple(g for g in GROUP_BY if g != "subject")
+    group_by = ev.string("group_by", "none", choices=("none", *within_subject))
     pseudo = _boolean(ev, "pseudo_online", False)
     ev.finish()
 

@@ -19,7 +19,7 @@ from bci.metrics import significance_threshold
 
 
 def accuracy_verdict(accuracy: LiveAccuracy, step: float | None = None) -> str:
-    """"above chance" or "not above chance" for a live accuracy, with the threshold used.
+    """ "above chance" or "not above chance" for a live accuracy, with the threshold used.
 
     Overlapping windows are not independent decisions: with a step shorter than the
     window, the binomial test (Combrisson & Jerbi 2015, as for cross-validation) counts
@@ -56,13 +56,14 @@ class LiveReport:
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def for_session(cls, session: object, *, with_markers: bool) -> LiveReport:
-        """A report for ``session``, scoring against its paradigm's epochs when markers come."""
-        paradigm = getattr(session.pipeline, "paradigm", None)
+    def for_pipeline(cls, pipeline: object, *, with_markers: bool) -> LiveReport:
+        """A report for a session of ``pipeline``; scored against its paradigm's epochs
+        when ``with_markers``."""
+        paradigm = getattr(pipeline, "paradigm", None)
         accuracy = None
         if with_markers and paradigm is not None:
             accuracy = LiveAccuracy(
-                tuple(session.classes),
+                tuple(str(c) for c in pipeline.classes_),
                 paradigm.online.window,
                 names=dict(paradigm.marker_to_class),
                 epoch=(paradigm.epochs.tmin, paradigm.epochs.tmax),

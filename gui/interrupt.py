@@ -79,9 +79,7 @@ class CloseWindowsOnSignal:
             if signal.getsignal(signum) is signal.SIG_IGN:
                 continue
             self._previous[signum] = signal.signal(signum, self._note)
-        self._notifier = QtCore.QSocketNotifier(
-            reader.fileno(), QtCore.QSocketNotifier.Type.Read
-        )
+        self._notifier = QtCore.QSocketNotifier(reader.fileno(), QtCore.QSocketNotifier.Type.Read)
         self._notifier.activated.connect(self._wake)
         return self
 

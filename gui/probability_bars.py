@@ -68,7 +68,9 @@ class ProbabilityBars(PaintedPlotWidget):
         """
         n = len(self.classes)
         self._heights[:] = 0.0
-        self._bars.setOpts(height=self._heights.copy(), brushes=self._dim, pens=[pg.mkPen(None)] * n)
+        self._bars.setOpts(
+            height=self._heights.copy(), brushes=self._dim, pens=[pg.mkPen(None)] * n
+        )
         for t in self._texts:
             t.setText("")
         self._winner = -1

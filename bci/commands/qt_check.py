@@ -84,7 +84,9 @@ def explain(output: str, returncode: int) -> str:
         where = display.group(1) or os.environ.get("DISPLAY", "")
         return f"Qt cannot connect to the display {where!r} (is an X server running there?)"
     if "xcb-cursor0" in output:
-        return f"Qt's xcb platform plugin cannot start; install {install_hint('libxcb-cursor.so.0')}"
+        return (
+            f"Qt's xcb platform plugin cannot start; install {install_hint('libxcb-cursor.so.0')}"
+        )
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     last = next(
         (line for line in reversed(lines) if "qt.core.plugin" not in line),

@@ -123,11 +123,9 @@ def test_sigterm_ends_headless_live_with_its_summary_and_live_accuracy(
     stream: Player, model: Path, tmp_path: Path
 ) -> None:
     name = stream.name
-    proc, out, err = _spawn(
-        ["live", "--model", str(model), "--stream", name, "--markers", stream.marker_name]
-        + ["--headless"],
-        tmp_path / "headless",
-    )
+    args = ["live", "--model", str(model), "--stream", name, "--headless"]
+    args += ["--markers", stream.marker_name]
+    proc, out, err = _spawn(args, tmp_path / "headless")
     _wait_for(lambda: "->" in out.read_text(), proc, "probabilities printed")
     _stop(proc, signal.SIGTERM)
     stderr, stdout = err.read_text(), out.read_text()
@@ -143,7 +141,7 @@ def test_ctrl_c_stops_the_calibration_window_and_keeps_the_recording(
 ) -> None:
     name = stream.name
     out_dir = tmp_path / "rec"
-    proc, out, err = _spawn(
+    proc, _, err = _spawn(
         ["calibrate", "--paradigm", "demo", "--stream", name, "--out-dir", str(out_dir)],
         tmp_path / "calibrate",
     )

@@ -28,6 +28,7 @@ the timestamps), ``stalled`` (no data for ``stall_seconds``), ``resumed`` (data 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,8 @@ _FORMAT_NAMES = {
 
 #: Seconds between two looks at the background resolver while a stream is stalled or lost.
 _POLL_INTERVAL = 0.2
+#: Seconds between two looks at the resolvers while waiting for a stream to appear.
+_RESOLVE_SLICE = 0.05
 
 
 @dataclass(frozen=True)
@@ -141,22 +144,40 @@ def resolve_stream(
 ) -> pylsl.StreamInfo:
     """Find one stream matching all the given fields within ``timeout`` seconds.
 
+    Waits in short slices (liblsl's background resolvers, polled every 50 ms), so Ctrl-C
+    and SIGTERM interrupt the wait at once (a single blocking ``resolve_bypred`` call
+    held them for the whole timeout), and the streams listed when nothing matches are
+    gathered during the same wait: "within 10 s" takes 10 s, not 10 plus a listing.
+
     Raises
     ------
     StreamNotFoundError
         Nothing matched; the message lists the streams that are visible.
     """
     query = build_query(name, stype, source_id)
-    found = pylsl.resolve_bypred(query, 1, float(timeout))
-    if found:
-        # Several outlets may share a name; the newest is the one most likely alive.
-        return max(found, key=lambda i: i.created_at())
-    raise not_found_error(query, timeout)
+    matching = pylsl.ContinuousResolver(pred=query, forget_after=max(5.0, float(timeout)))
+    everything = pylsl.ContinuousResolver(forget_after=max(5.0, float(timeout)))
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        found = matching.results()
+        if found:
+            # Several outlets may share a name; the newest is the one most likely alive.
+            return max(found, key=lambda i: i.created_at())
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(_RESOLVE_SLICE)  # a signal interrupts this, unlike liblsl's own wait
+    raise not_found_error(query, timeout, visible=[_describe(i) for i in everything.results()])
 
 
-def not_found_error(query: str, timeout: float) -> StreamNotFoundError:
-    """Return the error for "nothing matches ``query``", listing the visible streams."""
-    visible = list_streams(timeout=1.0)
+def not_found_error(
+    query: str, timeout: float, visible: list[StreamDescription] | None = None
+) -> StreamNotFoundError:
+    """Return the error for "nothing matches ``query``", listing the visible streams.
+
+    ``visible`` are the streams already seen while waiting; None looks for 1 s.
+    """
+    if visible is None:
+        visible = list_streams(timeout=1.0)
     listing = "; ".join(d.describe() for d in visible) or "none"
     return StreamNotFoundError(
         f"no LSL stream matching {query} within {timeout:g} s. Visible streams: {listing}. "

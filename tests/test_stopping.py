@@ -161,3 +161,14 @@ def test_ctrl_c_stops_the_calibration_window_and_keeps_the_recording(
     recording = load_xdf(xdf, stream=name)
     assert recording.n_samples > 0
     assert recording.extras["truncated"] is False
+
+
+def test_ctrl_c_interrupts_the_wait_for_a_stream(model: Path, tmp_path: Path) -> None:
+    args = ["live", "--model", str(model), "--stream", "bci-test-nobody-sends-this"]
+    proc, out, err = _spawn([*args, "--timeout", "60", "--headless"], tmp_path / "wait")
+    _wait_for(lambda: "looking for" in out.read_text(), proc, "the wait for the stream")
+    took = _stop(proc, signal.SIGINT)
+    stderr = err.read_text()
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["bci live: interrupted (Ctrl-C)"], stderr
+    assert took < EXIT_TIMEOUT  # far below the 60 s the wait would have lasted

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 
 from gui.qt import QtCore, QtWidgets
 
@@ -19,16 +18,19 @@ class CountdownButton(QtWidgets.QPushButton):
     ----------
     text : str
         The button's text without the countdown.
-    on_press : callable
-        Called once, when pressed or when the countdown ends.
+
+    Attributes
+    ----------
+    fired : Signal
+        Emitted once, when pressed or when the countdown ends (connect the action to it:
+        a Qt connection, not a Python reference that would tie the window in a cycle).
     """
 
-    def __init__(
-        self, text: str, on_press: Callable[[], None], parent: QtWidgets.QWidget | None = None
-    ) -> None:
+    fired = QtCore.Signal()
+
+    def __init__(self, text: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.base_text = text
-        self._on_press = on_press
         self._deadline: float | None = None
         self._pressed = False
         self._timer = QtCore.QTimer(self)
@@ -50,14 +52,14 @@ class CountdownButton(QtWidgets.QPushButton):
         return max(0.0, self._deadline - time.monotonic())
 
     def press(self) -> None:
-        """Stop the countdown and call ``on_press`` (once)."""
+        """Stop the countdown and emit :attr:`fired` (once)."""
         self._timer.stop()
         self._deadline = None
         if self._pressed:
             return
         self._pressed = True
         self.setEnabled(False)
-        self._on_press()
+        self.fired.emit()
 
     def _tick(self) -> None:
         left = self.remaining

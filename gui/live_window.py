@@ -87,7 +87,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.final_label.setStyleSheet(
             "font-size: 22px; padding: 10px; background: #1d2a3a; color: #ffffff;"
         )
-        self.close_button = CountdownButton("Close", self.close)
+        self.close_button = CountdownButton("Close")
+        self.close_button.fired.connect(self.close)
         self.close_button.setStyleSheet("font-size: 18px; padding: 8px;")
         final.addWidget(self.final_label, 1)
         final.addWidget(self.close_button)

@@ -40,6 +40,7 @@ from acquisition.errors import StreamChangedError, StreamNotFoundError
 from acquisition.health import HealthTracker, StreamHealth
 from acquisition.lsl_metadata import read_channel_metadata
 from acquisition.source import (
+    EventLimiter,
     Source,
     SourceInfo,
     StreamEvent,
@@ -360,6 +361,11 @@ class LSLSource(Source):
         Extra seconds tolerated between consecutive timestamps before a gap is counted.
     connect_timeout : float
         Bound, in seconds, on the blocking steps of a reconnection done inside ``pull``.
+    wait_for_original : bool
+        A stream of the same name that comes back with other channels, rate or units is
+        refused (:class:`~acquisition.errors.StreamChangedError` on every further
+        ``pull``: the consumer ends). With True it is passed over instead (one
+        ``changed`` event) and the source keeps waiting for a stream like the original.
 
     Attributes
     ----------
@@ -382,6 +388,7 @@ class LSLSource(Source):
         dejitter: bool = True,
         jitter_tolerance: float = 0.02,
         connect_timeout: float = 2.0,
+        wait_for_original: bool = False,
     ) -> None:
         resolved = resolve_stream(name=name, stype=stype, source_id=source_id, timeout=timeout)
         if resolved.channel_format() == pylsl.cf_string:
@@ -402,6 +409,10 @@ class LSLSource(Source):
         self._dejitter_enabled = dejitter
         self._jitter_tolerance = float(jitter_tolerance)
         self._connect_timeout = float(connect_timeout)
+        self._wait_for_original = bool(wait_for_original)
+        self._passed_over: set[str] = set()  # uids of streams that came back different
+        # NaN arrives chunk after chunk: one event a second, with the count.
+        self._limit = EventLimiter(1.0, kinds=("nonfinite",))
         self._conditions: list[StreamEvent] = []
         self._state = "ok"
         self._changed: str | None = None
@@ -504,10 +515,15 @@ class LSLSource(Source):
         if new.n_channels == old.n_channels and new.units != old.units:
             diffs.append(f"units {old.units} -> {new.units}")
         if diffs:
-            self._changed = (
+            came = (
                 f"stream {old.name!r} came back (source_id {full.source_id()!r}) with "
-                f"{'; '.join(diffs)}; refusing to continue: restart the consumer "
-                "(and retrain or pick another model) for the new stream"
+                f"{'; '.join(diffs)}"
+            )
+            if self._wait_for_original:
+                raise StreamChangedError(f"{came}; waiting for the original stream to return")
+            self._changed = (
+                f"{came}; refusing to continue: restart the consumer (and retrain or pick "
+                "another model) for the new stream, or pass --wait to wait for the original"
             )
             raise StreamChangedError(self._changed)
 
@@ -546,10 +562,18 @@ class LSLSource(Source):
                 return
             self._lose(now, f"no data for {now - self._last_data:.1f} s and no longer visible")
             return
-        fresh = [i for i in found if i.uid() != self._lost_uid]
+        fresh = [i for i in found if i.uid() not in (self._lost_uid, *self._passed_over)]
         if not fresh:
             return
-        self._connect(max(fresh, key=lambda i: i.created_at()), first=False)
+        newest = max(fresh, key=lambda i: i.created_at())
+        try:
+            self._connect(newest, first=False)
+        except StreamChangedError as exc:
+            if not self._wait_for_original:
+                raise
+            self._passed_over.add(newest.uid())
+            self._conditions.append(StreamEvent("changed", str(exc), now))
+            return
         self._rediscovery.close()
         self._rediscovery = None
         self._state = "ok"
@@ -582,7 +606,7 @@ class LSLSource(Source):
         out, self._conditions = self._conditions, []
         if self._markers is not None:
             out.extend(self._markers.conditions())
-        return sorted(out, key=lambda c: c.time)
+        return self._limit(sorted(out, key=lambda c: c.time))
 
     def pull(self, max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return what has arrived: ``(data float64 (n_channels, n), timestamps (n,))``.

@@ -85,9 +85,12 @@ class LiveReport:
         health = session.health
         dropped = getattr(health, "dropped_samples", 0) if health is not None else 0
         latency = session.latency
+        ahead = session.timestamp_lead
         lines = [
             f"live: {self.windows} windows classified in {elapsed:.1f} s; latency median "
-            f"{_ms(latency.median())}, p95 {_ms(latency.p95())}; {dropped} samples dropped"
+            f"{_ms(latency.median())}, p95 {_ms(latency.p95())}"
+            + (f" (against arrival: timestamps run {_ms(ahead)} ahead)" if ahead > 0 else "")
+            + f"; {dropped} samples dropped"
         ]
         if self.accuracy is not None:
             self.accuracy.score_until(float("inf"))

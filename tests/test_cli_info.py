@@ -137,7 +137,6 @@ def test_live_stream(unique_name, capsys):
     assert summary["marker_stream"] == f"{unique_name}-markers"
 
 
-
 @pytest.mark.lsl
 def test_the_effective_rate_of_a_live_stream_is_its_rate(unique_name, capsys):
     head = SimulatedHeadset(seed=0, realtime=True, chunk_size=10, sfreq=160.0)

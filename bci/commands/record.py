@@ -6,7 +6,7 @@ import argparse
 import time
 
 from bci.commands.board_options import add_board_arguments, check_board_or_stream
-from bci.commands.common import add_status_every_argument, stop_on_sigterm
+from bci.commands.common import add_status_every_argument, first_status_time, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     print(f"record: {', '.join(repr(s) for s in streams)} -> {out}; Ctrl-C stops", flush=True)
     started = time.monotonic()
-    next_status = started + args.status_every
+    next_status = first_status_time(started, args.status_every)
     code = 0
     try:
         while not stopped():

@@ -1,0 +1,37 @@
+"""``--status-every`` of the long-running commands: 0 means no status lines (9.10)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from live_helpers import simulated_replay
+
+from acquisition.array_source import ArraySource
+from acquisition.player import Player
+from bci.commands.common import add_status_every_argument, first_status_time
+from bci.commands.replay import drive
+
+
+def _parse(*argv: str) -> float:
+    p = argparse.ArgumentParser()
+    add_status_every_argument(p)
+    return p.parse_args(list(argv)).status_every
+
+
+def test_zero_means_never_and_negative_is_refused(capsys) -> None:
+    assert _parse() == 2.0 and _parse("--status-every", "0") == 0.0
+    assert first_status_time(10.0, 0.0) == float("inf") and first_status_time(10.0, 2.0) == 12.0
+    for bad in ("-1", "nan", "inf", "soon"):
+        with pytest.raises(SystemExit):
+            _parse("--status-every", bad)
+    assert "must be a number of seconds >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.lsl
+def test_replay_with_status_every_0_prints_only_its_last_line(unique_name, capsys) -> None:
+    # Real time for 1.5 s: a status line every loop (0.1 s) before the fix.
+    player = Player(ArraySource(simulated_replay(1.5)), name=unique_name, speed=1.0)
+    assert drive(player, status_every=0.0) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("(done)")

@@ -7,7 +7,7 @@ import pytest
 from live_helpers import fitted_pipeline, simulated_replay
 
 from acquisition.array_source import ArraySource
-from bci.demo import LiveAccuracy
+from bci.live_accuracy import LiveAccuracy
 from bci.live_report import LiveReport, accuracy_verdict
 from bci.live_session import LiveSession
 

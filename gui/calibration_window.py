@@ -266,6 +266,7 @@ def run_calibration_window(
     *,
     auto_close: bool = False,
     on_go_live: Callable[[CalibrationResult], None] | None = None,
+    result_seconds: float = 8.0,
 ) -> CalibrationResult | None:
     """Open the calibration window, run Qt until it closes; return the training result.
 
@@ -274,7 +275,9 @@ def run_calibration_window(
     at the command line) without waiting for a training still running.
     """
     qt_app = app()
-    window = CalibrationWindow(run, auto_close=auto_close, on_go_live=on_go_live)
+    window = CalibrationWindow(
+        run, auto_close=auto_close, on_go_live=on_go_live, result_seconds=result_seconds
+    )
     with CloseWindowsOnSignal() as stop:
         window.start()
         qt_app.exec()

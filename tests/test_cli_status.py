@@ -35,3 +35,28 @@ def test_replay_with_status_every_0_prints_only_its_last_line(unique_name, capsy
     assert drive(player, status_every=0.0) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and lines[0].endswith("(done)")
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+def test_record_keeps_labrecorders_lines_out_of_the_terminal(unique_name, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bci = Path(sys.executable).with_name("bci")
+    out = tmp_path / "run.xdf"
+    with Player(ArraySource(simulated_replay(30.0)), name=unique_name, speed=1.0):
+        args = ["record", "--stream", unique_name, "--markers", "none", "--seconds", "1"]
+        done = subprocess.run(
+            [str(bci), *args, "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ),
+        )
+    assert done.returncode == 0, done.stderr
+    terminal = done.stdout + done.stderr
+    assert "Wrote footer" not in terminal and "record: stopped after" in terminal
+    assert "Wrote footer" in Path(f"{out}.log").read_text()

@@ -85,8 +85,13 @@ def _calibrate(args: argparse.Namespace, paradigm: object, stream: str | None) -
     run_ = CalibrationRun(
         paradigm, stream=stream, out_dir=args.out_dir, seed=args.seed, trials_per_class=args.trials
     )
+    from bci.commands.native_output import native_output_only_to
+
+    run_.out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return _headless(run_) if args.headless else _in_windows(run_, stream)
+        # LabRecorder's and Qt's own lines go to <timestamp>.log next to the recording.
+        with native_output_only_to(run_.recording_path.with_suffix(".log")):
+            return _headless(run_) if args.headless else _in_windows(run_, stream)
     except KeyboardInterrupt as exc:
         from bci.commands.stopping import Stopped, signal_of
 

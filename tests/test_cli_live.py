@@ -81,7 +81,47 @@ def test_a_stream_that_comes_back_with_other_channels_ends_live_with_one_line(
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bci live: error: stream "), stderr
     assert f"{len(names)} -> {len(names) - 1} channels" in lines[0] and "--wait" in lines[0]
+    assert "windows classified" in out.read_text()  # the summary still comes
+
+
+def test_with_wait_live_says_no_data_and_waits_for_the_original(unique_name, tmp_path) -> None:
+    import signal
+
+    recording = simulated_replay(120.0)
+    names = list(recording.info.ch_names)
+    model = save_model(tmp_path / "m.bci", fitted_pipeline())
+    sender = Sender(unique_name, names, recording.data, recording.sfreq)
+    out, err = tmp_path / "live.out", tmp_path / "live.err"
+    args = ["live", "--model", str(model), "--stream", unique_name, "--headless", "--wait"]
+    proc = subprocess.Popen(
+        [str(BCI), *args],
+        stdout=out.open("w"),
+        stderr=err.open("w"),
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+
+    def wait_for(text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in out.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, err.read_text()
+            time.sleep(0.1)  # pacing a poll of another process
+        assert text in out.read_text(), out.read_text()
+
+    try:
+        wait_for("->", 120.0)
+        sender.close()
+        sender = Sender(unique_name, names[:-1], recording.data[:-1], recording.sfreq)
+        wait_for("waiting for the original", 30.0)
+        wait_for("no data from", 30.0)
+        assert proc.poll() is None  # still there, waiting
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=10.0)
+    finally:
+        sender.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 130, err.read_text()
     stdout = out.read_text()
-    assert "windows classified" in stdout  # the summary still comes
-    tail = stdout[stdout.rindex("->") :]
-    assert "no data from" in tail or "stream:" in tail  # not the last probabilities again
+    after = stdout[stdout.index("waiting for the original") :]
+    assert "->" not in after  # no stale probabilities once the stream was gone

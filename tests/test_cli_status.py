@@ -60,3 +60,40 @@ def test_record_keeps_labrecorders_lines_out_of_the_terminal(unique_name, tmp_pa
     terminal = done.stdout + done.stderr
     assert "Wrote footer" not in terminal and "record: stopped after" in terminal
     assert "Wrote footer" in Path(f"{out}.log").read_text()
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+def test_sigterm_stops_replay_like_ctrl_c(tmp_path) -> None:
+    # Before: SIGTERM killed replay with the default handler (exit -15, no closing line).
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import mne
+
+    rec = simulated_replay(60.0)
+    raw = mne.io.RawArray(rec.data, mne.create_info(list(rec.info.ch_names), rec.sfreq, "eeg"))
+    path = tmp_path / "rec_raw.fif"
+    raw.save(path, verbose="error")
+    bci = Path(sys.executable).with_name("bci")
+    out = tmp_path / "replay.out"
+    proc = subprocess.Popen(
+        [str(bci), "replay", str(path), "--status-every", "0.5"],
+        stdout=out.open("w"),
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    deadline = time.monotonic() + 120.0
+    while "samples" not in out.read_text() and time.monotonic() < deadline:
+        assert proc.poll() is None
+        time.sleep(0.1)  # pacing a poll of another process
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10.0)
+    assert proc.returncode == 0, err  # a replay stopped on purpose, as with Ctrl-C
+    assert out.read_text().strip().splitlines()[-1].endswith("(stopped)")
+    assert "Traceback" not in err

@@ -39,7 +39,17 @@ class Stopped(KeyboardInterrupt):
         self.note = note
 
 
+#: Whether a stop signal has been turned into :class:`Stopped` since :func:`install`.
+_stopping = False
+
+
 def _raise_stopped(signum: int, frame: object) -> None:
+    global _stopping
+    if _stopping:
+        # A second Ctrl-C while the first one winds the command down (closing an XDF,
+        # tearing Qt down) must not raise again in the middle of that: it is only noted.
+        return
+    _stopping = True
     raise Stopped(signum)
 
 
@@ -48,6 +58,8 @@ def install() -> dict[int, object]:
 
     Returns the handlers replaced, for :func:`restore`.
     """
+    global _stopping
+    _stopping = False
     previous = {}
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:
@@ -56,10 +68,14 @@ def install() -> dict[int, object]:
 
 
 def restore(previous: dict[int, object]) -> None:
-    """Put back the handlers :func:`install` or :func:`stop_flag` replaced."""
+    """Put back the handlers :func:`install` or :func:`stop_flag` replaced.
+
+    After a stop the command is ending: further signals stay ignored rather than raise
+    ``KeyboardInterrupt`` during the interpreter's teardown.
+    """
     for signum, handler in previous.items():
         if handler is not None:
-            signal.signal(signum, handler)
+            signal.signal(signum, signal.SIG_IGN if _stopping else handler)
 
 
 def signal_of(exc: KeyboardInterrupt) -> int:
@@ -98,6 +114,8 @@ def stop_flag() -> Callable[[], int | None]:
     came: dict[str, int | None] = {"signum": None}
 
     def handler(signum: int, frame: object) -> None:
+        global _stopping
+        _stopping = True  # the command is ending: see restore
         if came["signum"] is None:
             came["signum"] = signum
 

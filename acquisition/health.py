@@ -102,8 +102,9 @@ class HealthTracker:
     window_seconds : float
         Wall-clock window over which ``effective_rate`` is measured.
     jitter_tolerance : float
-        Extra delay, in seconds, tolerated between consecutive timestamps before counting
-        a gap (real amplifiers deliver chunks with some jitter).
+        Seconds a chunk's timestamps may stand later than any recent clean chunk (against
+        the sample count) before the step into it counts as a gap: jitter below it is not
+        a loss (real amplifiers deliver chunks with some jitter). See :meth:`_level`.
     back_tolerance : float
         A backward step larger than this, in seconds, is a timestamp jump; smaller ones are
         jitter.
@@ -142,6 +143,8 @@ class HealthTracker:
         self.gaps = 0
         self.timestamp_jumps = 0
         self.last_timestamp = float("nan")
+        self._count = 0  # samples counted in the current timestamp segment (+ missing ones)
+        self._levels: deque[float] = deque(maxlen=25)
         self._last_arrival = float("nan")
         self._arrivals: deque[tuple[float, int]] = deque()
         self._first_arrival = float("nan") if start_time is None else float(start_time)
@@ -149,6 +152,8 @@ class HealthTracker:
     def break_continuity(self) -> None:
         """Forget the previous timestamp (after a reconnection: its gap is reported elsewhere)."""
         self.last_timestamp = float("nan")
+        self._count = 0
+        self._levels.clear()
 
     def update(self, timestamps: np.ndarray, arrival: float) -> list[TimestampEvent]:
         """Account for one chunk and return the discontinuities it contains.
@@ -182,30 +187,60 @@ class HealthTracker:
         # steps[i] leads into after[i]; with a previous chunk, steps[0] crosses chunks.
         if has_prev:
             steps = np.diff(np.concatenate(([self.last_timestamp], ts)))
-            after = ts
             first = 0
         else:
             steps = np.diff(ts)
-            after = ts[1:]
             first = 1
         gap_limit = self.period + max(self.period, self.jitter_tolerance)
         suspicious = np.flatnonzero((steps > gap_limit) | (steps < -self.back_tolerance))
+        # Where each sample "should" be from the samples counted so far: a loss shifts the
+        # timestamps for good, jitter only around their level (see _level).
+        count = self._count + np.arange(ts.size)
         events = []
+        shift = np.zeros(ts.size)  # samples declared missing before each sample
+        segment = 0  # index where the current timestamp segment starts in this chunk
         for i in suspicious:
+            pos = int(i) + first
             step = float(steps[i])
             # Only the step into this chunk can be compared with the wall clock.
             wall = arrival - self._last_arrival if (has_prev and i == 0) else 0.0
             if step < 0 or (step > self.jump_seconds and wall < step / 2):
                 self.timestamp_jumps += 1
-                events.append(
-                    TimestampEvent("timestamp_jump", float(after[i]), step, 0, int(i) + first)
-                )
+                events.append(TimestampEvent("timestamp_jump", float(ts[pos]), step, 0, pos))
+                # A new clock: count and level start again from this sample.
+                count[pos:] = np.arange(ts.size - pos)
+                shift[pos:] = 0.0
+                self._levels.clear()
+                segment = pos
+                continue
+            offset = ts[pos] - (count[pos] + shift[pos]) * self.period
+            if self._levels:
+                latest, center = max(self._levels), self._level()
             else:
-                missing = max(round(step / self.period) - 1, 1)
-                self.gaps += 1
-                self.dropped_samples += missing
-                events.append(TimestampEvent("gap", float(after[i]), step, missing, int(i) + first))
+                # No history yet: the first sample of the segment is the reference.
+                latest = center = ts[segment] - (count[segment] + shift[segment]) * self.period
+            if offset - latest <= self.jitter_tolerance:
+                continue  # no later than clean chunks have been, give or take: jitter
+            missing = max(round((offset - center) / self.period), 1)
+            self.gaps += 1
+            self.dropped_samples += missing
+            shift[pos:] += missing
+            events.append(TimestampEvent("gap", float(ts[pos]), step, missing, pos))
+        self._count = int(count[-1]) + 1 + int(shift[-1])
+        expected = (count[segment:] + shift[segment:]) * self.period
+        self._levels.append(float(np.median(ts[segment:] - expected)))
         return events
+
+    def _level(self) -> float:
+        """Where the timestamps sit against the sample count (mid-range of recent chunks).
+
+        A clean stream's ``timestamp - count * period`` stays at one level; jitter moves
+        single chunks around it and a loss moves every later sample up by what is missing.
+        So a long step is a gap only when the samples after it stand later than any recent
+        clean chunk by more than ``jitter_tolerance`` (a step that only makes up for an
+        early chunk is not); the missing count is measured from the level's middle.
+        """
+        return 0.5 * (min(self._levels) + max(self._levels))
 
     def effective_rate(self, now: float) -> float:
         """Samples per wall-clock second received over the last ``window_seconds``."""

@@ -28,6 +28,7 @@ the timestamps), ``stalled`` (no data for ``stall_seconds``), ``resumed`` (data 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ from acquisition.errors import StreamChangedError, StreamNotFoundError
 from acquisition.health import HealthTracker, StreamHealth
 from acquisition.lsl_metadata import read_channel_metadata
 from acquisition.source import (
+    EventLimiter,
     Source,
     SourceInfo,
     StreamEvent,
@@ -67,6 +69,8 @@ _FORMAT_NAMES = {
 
 #: Seconds between two looks at the background resolver while a stream is stalled or lost.
 _POLL_INTERVAL = 0.2
+#: Seconds between two looks at the resolvers while waiting for a stream to appear.
+_RESOLVE_SLICE = 0.05
 
 
 @dataclass(frozen=True)
@@ -141,22 +145,40 @@ def resolve_stream(
 ) -> pylsl.StreamInfo:
     """Find one stream matching all the given fields within ``timeout`` seconds.
 
+    Waits in short slices (liblsl's background resolvers, polled every 50 ms), so Ctrl-C
+    and SIGTERM interrupt the wait at once (a single blocking ``resolve_bypred`` call
+    held them for the whole timeout), and the streams listed when nothing matches are
+    gathered during the same wait: "within 10 s" takes 10 s, not 10 plus a listing.
+
     Raises
     ------
     StreamNotFoundError
         Nothing matched; the message lists the streams that are visible.
     """
     query = build_query(name, stype, source_id)
-    found = pylsl.resolve_bypred(query, 1, float(timeout))
-    if found:
-        # Several outlets may share a name; the newest is the one most likely alive.
-        return max(found, key=lambda i: i.created_at())
-    raise not_found_error(query, timeout)
+    matching = pylsl.ContinuousResolver(pred=query, forget_after=max(5.0, float(timeout)))
+    everything = pylsl.ContinuousResolver(forget_after=max(5.0, float(timeout)))
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        found = matching.results()
+        if found:
+            # Several outlets may share a name; the newest is the one most likely alive.
+            return max(found, key=lambda i: i.created_at())
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(_RESOLVE_SLICE)  # a signal interrupts this, unlike liblsl's own wait
+    raise not_found_error(query, timeout, visible=[_describe(i) for i in everything.results()])
 
 
-def not_found_error(query: str, timeout: float) -> StreamNotFoundError:
-    """Return the error for "nothing matches ``query``", listing the visible streams."""
-    visible = list_streams(timeout=1.0)
+def not_found_error(
+    query: str, timeout: float, visible: list[StreamDescription] | None = None
+) -> StreamNotFoundError:
+    """Return the error for "nothing matches ``query``", listing the visible streams.
+
+    ``visible`` are the streams already seen while waiting; None looks for 1 s.
+    """
+    if visible is None:
+        visible = list_streams(timeout=1.0)
     listing = "; ".join(d.describe() for d in visible) or "none"
     return StreamNotFoundError(
         f"no LSL stream matching {query} within {timeout:g} s. Visible streams: {listing}. "
@@ -336,9 +358,17 @@ class LSLSource(Source):
     dejitter : bool
         Smooth the timestamps (segment-wise, restarting at every gap and jump).
     jitter_tolerance : float
-        Extra seconds tolerated between consecutive timestamps before a gap is counted.
+        How much later than recent clean chunks timestamps may come before samples count as
+        missing (see :class:`~acquisition.health.HealthTracker`). The default 60 ms holds
+        chunked amplifiers' +/-50 ms jitter (measured: no false loss in 5 x 60 s of it);
+        a loss shorter than about twice the jitter may then go unseen.
     connect_timeout : float
         Bound, in seconds, on the blocking steps of a reconnection done inside ``pull``.
+    wait_for_original : bool
+        A stream of the same name that comes back with other channels, rate or units is
+        refused (:class:`~acquisition.errors.StreamChangedError` on every further
+        ``pull``: the consumer ends). With True it is passed over instead (one
+        ``changed`` event) and the source keeps waiting for a stream like the original.
 
     Attributes
     ----------
@@ -359,8 +389,9 @@ class LSLSource(Source):
         recover: bool = True,
         stall_seconds: float = 2.0,
         dejitter: bool = True,
-        jitter_tolerance: float = 0.02,
+        jitter_tolerance: float = 0.06,
         connect_timeout: float = 2.0,
+        wait_for_original: bool = False,
     ) -> None:
         resolved = resolve_stream(name=name, stype=stype, source_id=source_id, timeout=timeout)
         if resolved.channel_format() == pylsl.cf_string:
@@ -381,6 +412,10 @@ class LSLSource(Source):
         self._dejitter_enabled = dejitter
         self._jitter_tolerance = float(jitter_tolerance)
         self._connect_timeout = float(connect_timeout)
+        self._wait_for_original = bool(wait_for_original)
+        self._passed_over: set[str] = set()  # uids of streams that came back different
+        # NaN arrives chunk after chunk: one event a second, with the count.
+        self._limit = EventLimiter(1.0, kinds=("nonfinite",))
         self._conditions: list[StreamEvent] = []
         self._state = "ok"
         self._changed: str | None = None
@@ -483,10 +518,15 @@ class LSLSource(Source):
         if new.n_channels == old.n_channels and new.units != old.units:
             diffs.append(f"units {old.units} -> {new.units}")
         if diffs:
-            self._changed = (
+            came = (
                 f"stream {old.name!r} came back (source_id {full.source_id()!r}) with "
-                f"{'; '.join(diffs)}; refusing to continue: restart the consumer "
-                "(and retrain or pick another model) for the new stream"
+                f"{'; '.join(diffs)}"
+            )
+            if self._wait_for_original:
+                raise StreamChangedError(f"{came}; waiting for the original stream to return")
+            self._changed = (
+                f"{came}; refusing to continue: restart the consumer (and retrain or pick "
+                "another model) for the new stream, or pass --wait to wait for the original"
             )
             raise StreamChangedError(self._changed)
 
@@ -525,10 +565,18 @@ class LSLSource(Source):
                 return
             self._lose(now, f"no data for {now - self._last_data:.1f} s and no longer visible")
             return
-        fresh = [i for i in found if i.uid() != self._lost_uid]
+        fresh = [i for i in found if i.uid() not in (self._lost_uid, *self._passed_over)]
         if not fresh:
             return
-        self._connect(max(fresh, key=lambda i: i.created_at()), first=False)
+        newest = max(fresh, key=lambda i: i.created_at())
+        try:
+            self._connect(newest, first=False)
+        except StreamChangedError as exc:
+            if not self._wait_for_original:
+                raise
+            self._passed_over.add(newest.uid())
+            self._conditions.append(StreamEvent("changed", str(exc), now))
+            return
         self._rediscovery.close()
         self._rediscovery = None
         self._state = "ok"
@@ -561,7 +609,7 @@ class LSLSource(Source):
         out, self._conditions = self._conditions, []
         if self._markers is not None:
             out.extend(self._markers.conditions())
-        return sorted(out, key=lambda c: c.time)
+        return self._limit(sorted(out, key=lambda c: c.time))
 
     def pull(self, max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return what has arrived: ``(data float64 (n_channels, n), timestamps (n,))``.

@@ -128,7 +128,8 @@ class Recorder:
         if old:
             if not self.overwrite:
                 raise AcquisitionError(
-                    f"Recorder: {str(old[0])!r} exists; choose another --out or delete it"
+                    f"Recorder: {str(old[0])!r} exists; pass --overwrite to replace it, or "
+                    "choose another --out"
                 )
             for p in old:
                 p.unlink()

@@ -79,6 +79,7 @@ SOURCE_EVENT_KINDS = (
     "nonfinite",  # NaN/Inf values passed on
     "marker_lost",  # the marker stream disappeared
     "marker_restored",  # it came back
+    "changed",  # a stream of that name came back different (and is waited past)
 )
 
 #: Kinds a :class:`~bci.live_session.LiveSession` adds to its sources' events.
@@ -255,6 +256,84 @@ def nonfinite_event(info: SourceInfo, data: np.ndarray) -> StreamEvent | None:
         f"stream {info.name!r}: {bad} NaN/Inf values in a chunk of {data.shape[1]} samples, "
         f"channels {', '.join(channels[:8])}; passed on unchanged",
         samples=bad,
+    )
+
+
+#: Kinds that can repeat chunk after chunk; :class:`EventLimiter` folds them per second.
+REPEATING_KINDS = ("gap", "timestamp_jump", "nonfinite", "behind")
+
+
+class EventLimiter:
+    """Fold repeating events into at most one per kind per ``interval`` seconds.
+
+    Five seconds of NaN arrive as hundreds of chunks; a person (and a log) needs one line
+    a second with a count, not one per chunk. The first event of a kind passes at once;
+    the ones after it within ``interval`` are held and counted, and the next call after
+    the interval returns one event that says how many there were (their samples and
+    seconds summed, the first one's timestamp kept). State changes (lost, restored,
+    stalled...) always pass. For *reporting*: consumers that act on each event (a
+    pipeline restarting at a gap) use the events as the source gave them.
+
+    Parameters
+    ----------
+    interval : float
+        Seconds between two events of the same kind.
+    kinds : tuple of str
+        The kinds folded (default :data:`REPEATING_KINDS`).
+    """
+
+    def __init__(self, interval: float = 1.0, kinds: tuple[str, ...] = REPEATING_KINDS) -> None:
+        self.interval = float(interval)
+        self.kinds = tuple(kinds)
+        self._last: dict[str, float] = {}
+        self._held: dict[str, list[StreamEvent]] = {}
+
+    def __call__(self, events: list[StreamEvent], now: float | None = None) -> list[StreamEvent]:
+        """The events to report now (held ones flushed once their interval has passed)."""
+        now = pylsl.local_clock() if now is None else float(now)
+        out = []
+        for ev in events:
+            if ev.kind not in self.kinds:
+                out.append(ev)
+            elif now - self._last.get(ev.kind, -np.inf) >= self.interval and not self._held.get(
+                ev.kind
+            ):
+                self._last[ev.kind] = now
+                out.append(ev)
+            else:
+                self._held.setdefault(ev.kind, []).append(ev)
+        for kind, held in list(self._held.items()):
+            if held and now - self._last.get(kind, -np.inf) >= self.interval:
+                self._last[kind] = now
+                out.append(_folded(held, self.interval))
+                self._held[kind] = []
+        return out
+
+    def flush(self) -> list[StreamEvent]:
+        """Everything still held, folded (at the end of a session)."""
+        out = [_folded(h, self.interval) for h in self._held.values() if h]
+        self._held.clear()
+        return out
+
+
+def _folded(held: list[StreamEvent], interval: float) -> StreamEvent:
+    first = held[0]
+    if len(held) == 1:
+        return first
+    samples = sum(ev.samples for ev in held)
+    seconds = (
+        float(np.nansum([ev.seconds for ev in held]))
+        if any(np.isfinite(ev.seconds) for ev in held)
+        else float("nan")
+    )
+    return StreamEvent(
+        first.kind,
+        f"{len(held)} {first.kind} events in {interval:g} s ({samples} samples in all); "
+        f"the first: {first.message}",
+        held[-1].time,
+        seconds,
+        samples,
+        timestamp=first.timestamp,
     )
 
 

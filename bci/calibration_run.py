@@ -28,6 +28,7 @@ import numpy as np
 import pylsl
 
 from acquisition.file_source import load_recording
+from acquisition.lsl_source import resolve_stream
 from acquisition.recorder import Recorder
 from bci.calibration import (
     CalibrationEvent,
@@ -108,6 +109,8 @@ class CalibrationRun:
         is subscribed before the first marker.
     tail : float
         Wall seconds recorded after the last trial.
+    timeout : float
+        Seconds to wait for the EEG stream at ``start``.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class CalibrationRun:
         speed: float = 1.0,
         lead_in: float = 1.0,
         tail: float = 1.0,
+        timeout: float = 5.0,
     ) -> None:
         if not speed > 0:
             raise BCIError(f"calibration speed must be > 0, got {speed!r}")
@@ -136,6 +140,7 @@ class CalibrationRun:
         self.marker_name = marker_name or f"{stream}-calibration"
         self.lead_in = float(lead_in)
         self.tail = float(tail)
+        self.timeout = float(timeout)
         self.protocol: CalibrationProtocol = protocol_from_paradigm(
             paradigm,
             trials_per_class=trials_per_class,
@@ -164,6 +169,9 @@ class CalibrationRun:
         if self._started:
             raise BCIError("this calibration run has already started")
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        # Look for the EEG stream before opening our marker outlet, so "not found" does not
+        # list our own outlet among the visible streams.
+        resolve_stream(name=self.stream, timeout=self.timeout)
         info = pylsl.StreamInfo(
             self.marker_name,
             "Markers",
@@ -176,7 +184,9 @@ class CalibrationRun:
         for name, marker in self.protocol.class_markers.items():
             classes.append_child_value(name, marker)
         self._outlet = pylsl.StreamOutlet(info)
-        self._recorder = Recorder(self.recording_path, streams=[self.stream, self.marker_name])
+        self._recorder = Recorder(
+            self.recording_path, streams=[self.stream, self.marker_name], timeout=self.timeout
+        )
         self._recorder.start()
         self._started = True
         self._begin_at = pylsl.local_clock() + self.lead_in

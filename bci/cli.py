@@ -19,6 +19,7 @@ from xml.etree.ElementTree import ParseError as XMLParseError
 
 import bci.commands
 from bci import __version__
+from bci.commands import stopping
 from bci.errors import BCIError
 from bci.threads import limit_blas_threads
 
@@ -88,34 +89,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``bci`` with ``argv`` and return the exit code (0 ok, 2 user error, 130 Ctrl-C)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 2
-    # Work starts here: before the command imports numpy (its BLAS then reads the limit).
-    limit_blas_threads()
+    """Run ``bci`` with ``argv``; the exit code: 0 ok, 2 user error, 130 Ctrl-C, 143 SIGTERM."""
+    previous = stopping.install()
+    command = ""
     try:
-        return int(func(args) or 0)
-    except user_errors() as exc:
-        print(f"bci {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except PARSER_ERRORS as exc:
-        text = " ".join(str(exc).split())
-        print(
-            f"bci {args.command}: error: malformed input ({type(exc).__name__}: {text})",
-            file=sys.stderr,
-        )
-        return 2
-    except (MemoryError, RecursionError) as exc:
-        kind = MemoryError if isinstance(exc, MemoryError) else RecursionError
-        print(f"bci {args.command}: error: {RESOURCE_ERRORS[kind]}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"bci {args.command}: interrupted", file=sys.stderr)
-        return 130
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = args.command or ""
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return 2
+        # Work starts here: before the command imports numpy (its BLAS then reads the limit).
+        limit_blas_threads()
+        try:
+            return int(func(args) or 0)
+        except user_errors() as exc:
+            text = str(exc)
+            # Library messages may name the command themselves: say it once.
+            if text.startswith(f"{args.command}: "):
+                text = text[len(args.command) + 2 :]
+            print(f"bci {args.command}: error: {text}", file=sys.stderr)
+            return 2
+        except PARSER_ERRORS as exc:
+            text = " ".join(str(exc).split())
+            print(
+                f"bci {args.command}: error: malformed input ({type(exc).__name__}: {text})",
+                file=sys.stderr,
+            )
+            return 2
+        except (MemoryError, RecursionError) as exc:
+            kind = MemoryError if isinstance(exc, MemoryError) else RecursionError
+            print(f"bci {args.command}: error: {RESOURCE_ERRORS[kind]}", file=sys.stderr)
+            return 2
+    except KeyboardInterrupt as exc:
+        print(stopping.closing_line(command, exc), file=sys.stderr)
+        return stopping.exit_code(exc)
+    finally:
+        stopping.restore(previous)
 
 
 if __name__ == "__main__":

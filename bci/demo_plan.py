@@ -36,7 +36,11 @@ class DemoPlan:
     trials_per_class : int
         Calibration trials of each class (at least 5).
     live_seconds : float
-        Length of the live phase.
+        Length of the live phase: what calibration leaves, and at least 15 s (half of a
+        shorter demo).
+    result_seconds : float
+        How long each result screen stays (the training result, the live accuracy) when
+        the demo runs in windows; 0 in the terminal.
     """
 
     paradigm: Paradigm
@@ -44,6 +48,7 @@ class DemoPlan:
     live_timings: SessionTimings
     trials_per_class: int
     live_seconds: float
+    result_seconds: float = 0.0
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -55,12 +60,25 @@ class DemoPlan:
         """Expected length of the calibration session."""
         return len(self.classes) * self.trials_per_class * self.timings.mean_trial
 
+    @property
+    def expected_seconds(self) -> float:
+        """What the whole demo is expected to take (a short one runs over its ``seconds``)."""
+        return (
+            OVERHEAD_SECONDS
+            + self.calibration_seconds
+            + 2 * self.result_seconds
+            + self.live_seconds
+        )
 
-def plan_demo(seconds: float = 90.0) -> DemoPlan:
+
+def plan_demo(seconds: float = 90.0, *, result_seconds: float = 0.0) -> DemoPlan:
     """Fit the demo into ``seconds``: fewer classes and shorter trials when short.
 
     Keeps at least 5 trials per class and at least 0.8 s of imagery per trial. Below
     60 s the demo uses two classes (left, right), otherwise all three of the paradigm.
+    The live phase gets what is left, and at least 15 s (half of a demo shorter than
+    30 s), so a short demo runs over: its calibration cannot shrink below those trials, and
+    in windows each result screen stays ``result_seconds``.
     """
     seconds = float(seconds)
     if not seconds >= 20:
@@ -104,8 +122,12 @@ def plan_demo(seconds: float = 90.0) -> DemoPlan:
         rest_min=timings.rest_min,
         rest_max=timings.rest_max,
     )
-    live_seconds = max(5.0, seconds - OVERHEAD_SECONDS - calibration)
-    return DemoPlan(paradigm, timings, live_timings, trials_per_class, live_seconds)
+    pauses = 2 * float(result_seconds)
+    # At least 15 s (half a short demo) of live use, even when that runs over ``seconds``.
+    live_seconds = max(min(15.0, 0.5 * seconds), seconds - OVERHEAD_SECONDS - calibration - pauses)
+    return DemoPlan(
+        paradigm, timings, live_timings, trials_per_class, live_seconds, float(result_seconds)
+    )
 
 
 __all__ = ["OVERHEAD_SECONDS", "DemoPlan", "plan_demo"]

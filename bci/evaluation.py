@@ -47,6 +47,14 @@ __all__ = [
 ]
 
 
+#: ``progress(fraction 0..1, what is being done)`` for long loops.
+Progress = Callable[[float, str], None]
+
+
+def _silent(fraction: float, text: str) -> None:
+    """The progress callback used when none is given."""
+
+
 def _as_labels(y: Sequence | np.ndarray) -> np.ndarray:
     return np.asarray([str(v) for v in np.asarray(y).reshape(-1).tolist()], dtype=str)
 
@@ -82,6 +90,7 @@ def cross_validate(
     p: float = 0.05,
     folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     adapt_groups: Sequence | np.ndarray | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Cross-validate a pipeline on filtered epochs, refitting every fitted step per fold.
 
@@ -113,6 +122,8 @@ def cross_validate(
         passed to ``fit_epochs`` and ``predict_proba_epochs`` of each fold, so training
         groups are re-centred on their own training epochs and a held-out group on its
         own test epochs (batch, no labels).
+    progress : callable, optional
+        ``progress(fraction, text)`` before each fold and at the end.
 
     Returns
     -------
@@ -159,7 +170,9 @@ def cross_validate(
     ag = None if adapt_groups is None else np.asarray(adapt_groups)
     if ag is not None and ag.shape != labels.shape:
         raise BCIError(f"cross_validate: {ag.shape} adapt_groups for {labels.size} epochs")
-    for train, test in folds:
+    report = progress or _silent
+    for k, (train, test) in enumerate(folds):
+        report(k / len(folds), f"cross-validation: fold {k + 1} of {len(folds)}")
         pipe = make_pipeline()
         if classes is None:
             classes = _class_order(pipe, labels)
@@ -175,6 +188,7 @@ def cross_validate(
         pred[test] = fold_pred
         fold_acc.append(float(np.mean(fold_pred == labels[test])))
 
+    report(1.0, f"cross-validation: {len(folds)} folds done")
     classes = classes or sorted(set(labels.tolist()))
     pred = pred.astype(str)
     cm = confusion_matrix(labels, pred, classes)
@@ -214,11 +228,13 @@ def learning_curve(
     fractions: Sequence[float] = (0.2, 0.4, 0.6, 0.8, 1.0),
     cv: int = 5,
     seed: int | None = 42,
+    progress: Progress | None = None,
 ) -> dict:
     """Test accuracy against the number of training epochs (stratified folds).
 
     In every fold the training set is subsampled (per class, seeded) to each fraction;
     the test fold stays the same, so the points differ only by training-set size.
+    ``progress(fraction, text)``, when given, is called before each fit.
 
     Returns
     -------
@@ -232,9 +248,13 @@ def learning_curve(
     rng = np.random.default_rng(seed)
     scores = np.full((len(fractions), len(folds)), np.nan)
     sizes = np.zeros((len(fractions), len(folds)))
+    report = progress or _silent
+    n_fits = len(folds) * len(fractions)
     for j, (train, test) in enumerate(folds):
         perm = train[rng.permutation(train.size)]
         for i, frac in enumerate(fractions):
+            done = j * len(fractions) + i
+            report(done / n_fits, f"learning curve: fit {done + 1} of {n_fits}")
             keep = []
             for cls in np.unique(labels[train]):
                 idx = perm[labels[perm] == cls]
@@ -298,6 +318,7 @@ def pseudo_online(
     *,
     min_overlap: float = 0.5,
     groups: Sequence | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Leave-one-recording-out accuracy of sliding windows, as the live path would see them.
 
@@ -328,6 +349,8 @@ def pseudo_online(
         A group id per recording (e.g. the subject): all recordings of a group are held
         out together (leave-one-group-out); each is replayed as its own session. Default:
         each recording is its own group.
+    progress : callable, optional
+        ``progress(fraction, text)`` before each held-out recording and at the end.
 
     Returns
     -------
@@ -355,7 +378,13 @@ def pseudo_online(
     per_rec: list[dict] = []
     classes: list[str] | None = None
     fitted: dict = {}
+    report = progress or _silent
     for i, held in enumerate(recs):
+        report(
+            i / len(recs),
+            f"pseudo-online: training without {getattr(held, 'path', i)} and sliding over it "
+            f"({i + 1} of {len(recs)})",
+        )
         pipe = make_pipeline(held)
         adapts = getattr(pipe, "adapter", None) is not None
         others = [r for j, r in enumerate(recs) if unit[j] != unit[i]]
@@ -420,6 +449,7 @@ def pseudo_online(
         all_true.extend(truth)
         all_pred.extend(preds)
         epoch_hits.extend(rec_epoch_hits)
+    report(1.0, f"pseudo-online: {len(recs)} recordings done")
     if not all_true:
         raise BCIError(
             "pseudo-online: no window overlaps a class epoch; check the markers and "

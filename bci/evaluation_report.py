@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bci.errors import BCIError
-from bci.evaluation import cross_validate, pseudo_online
+from bci.evaluation import Progress, cross_validate, pseudo_online
 from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline
 
@@ -117,6 +117,7 @@ def evaluation_report(
     with_pseudo_online: bool = True,
     command: str = "evaluate",
     subject_of: str | None = None,
+    progress: Progress | None = None,
 ) -> tuple[dict, Pipeline, np.ndarray, np.ndarray]:
     """Cross-validate ``paradigm`` on the recordings at ``paths`` and build the report.
 
@@ -135,6 +136,9 @@ def evaluation_report(
         recordings of a group are held out together.
     subject_of : str, optional
         Regular expression naming the subject in each path (``group_by="subject"``).
+    progress : callable, optional
+        ``progress(fraction, text)`` through the cross-validation and the pseudo-online
+        loops.
 
     With ``[adaptation]`` every recording is its own re-centring group: the folds' figure
     is the batch one, ``pseudo_online["epoch_accuracy"]`` the causal one.
@@ -159,6 +163,7 @@ def evaluation_report(
         seed=seed,
         group_by=group_by,
         adapt_groups=adapt_groups,
+        progress=progress,
     )
     online = None
     held_out = None
@@ -167,7 +172,10 @@ def evaluation_report(
         held_out = held_out.tolist()
     if with_pseudo_online and len(recordings) >= 2 and len(set(held_out or [0, 1])) >= 2:
         online = pseudo_online(
-            recordings, lambda rec: Pipeline.for_recording(paradigm, rec), groups=held_out
+            recordings,
+            lambda rec: Pipeline.for_recording(paradigm, rec),
+            groups=held_out,
+            progress=progress,
         )
         online["held_out"] = group_by if held_out is not None else "recording"
     report = {

@@ -30,7 +30,7 @@ from itertools import pairwise
 import numpy as np
 import pylsl
 
-from acquisition.errors import AcquisitionError
+from acquisition.errors import AcquisitionError, StreamChangedError
 from acquisition.health import StreamHealth
 from acquisition.source import TROUBLE_KINDS, Source, StreamEvent
 from bci.errors import BCIError
@@ -209,6 +209,13 @@ class LiveSession:
             )
         self.publish_name = publish_name
         self._clock_shift: float | None = None
+        #: Why the source refuses to go on (a stream that came back different), else None:
+        #: a command ends the session on it.
+        self.refused: str | None = None
+        #: How far the source's timestamps run ahead of their arrival (s, >= 0); see
+        #: :meth:`_follow_lead`.
+        self.timestamp_lead = 0.0
+        self._leads: deque[float] = deque(maxlen=50)
         self._last_error: str | None = None
         self._stalled = False
         self._ended_reported = False
@@ -228,6 +235,8 @@ class LiveSession:
             mts, markers = self.source.pull_markers()
             self._last_error = None
         except (AcquisitionError, BCIError, ModelError) as exc:
+            if isinstance(exc, StreamChangedError):
+                self.refused = str(exc)
             # A refused stream raises on every pull: say it once, not sixty times a second.
             if str(exc) != self._last_error:
                 self._last_error = str(exc)
@@ -240,6 +249,7 @@ class LiveSession:
         shown = data
         if ts.size:
             self._align_clock(ts)
+            self._follow_lead(ts)
             shown = self._displayable(data)
             self.samples_received += ts.size
             self._rate_window.append((time.monotonic(), ts.size))
@@ -254,7 +264,8 @@ class LiveSession:
         prob_times, probas = self._classify(data, ts, restarts, events)
         now = self.now()
         if prob_times.size:
-            self.latency.add(now - prob_times)
+            # Against arrival: a sender stamping ahead of the clock would give negative ones.
+            self.latency.add(now - (prob_times - self.timestamp_lead))
             self.last_probabilities = probas[-1]
             if self.outlet is not None:
                 for t_end, p in zip(prob_times, probas, strict=True):
@@ -287,6 +298,19 @@ class LiveSession:
             offset = float(ts[-1]) - pylsl.local_clock()
             self._clock_shift = offset if abs(offset) > 5.0 else 0.0
 
+    def _follow_lead(self, ts: np.ndarray) -> None:
+        """Track how far the newest timestamp runs ahead of the clock when it arrives.
+
+        An LSL sender stamps a sample when it was acquired, so it arrives a little after
+        its timestamp (a negative lead). Some senders release chunks *before* their
+        timestamps (MNE-LSL's ``PlayerLSL`` does): then "now minus the window's last
+        timestamp" would be a negative latency. The median lead of the last chunks, when
+        positive, is subtracted, so latency is measured against arrival; it is also shown
+        as a health figure (the sender's clock runs ahead of arrival by that much).
+        """
+        self._leads.append(float(ts[-1]) - self.now())
+        self.timestamp_lead = max(0.0, float(np.median(self._leads)))
+
     def record_screen_time(
         self, prob_times: np.ndarray | float, shown_at: float | None = None
     ) -> None:
@@ -296,7 +320,8 @@ class LiveSession:
         default); the difference is the sample-to-screen latency.
         """
         shown_at = self.now() if shown_at is None else shown_at + (self._clock_shift or 0.0)
-        self.screen_latency.add(shown_at - np.atleast_1d(np.asarray(prob_times, dtype=float)))
+        arrived = np.atleast_1d(np.asarray(prob_times, dtype=float)) - self.timestamp_lead
+        self.screen_latency.add(shown_at - arrived)
 
     # ------------------------------------------------------------------ health
     @property

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.figure
 
 matplotlib.use("Agg")
 
@@ -151,6 +152,21 @@ def plot_band_power_topography(
     Returns ``None`` (nothing written) when fewer than 3 channels have a standard 10-20
     position (e.g. a headset whose channels are named ``ch1``...``ch16``).
     """
+    fig = band_power_topography_figure(E, y, ch_names, sfreq, bands, classes=classes)
+    return None if fig is None else save_figure(fig, path)
+
+
+def band_power_topography_figure(
+    E: np.ndarray,
+    y: Sequence[str],
+    ch_names: Sequence[str],
+    sfreq: float,
+    bands: Sequence[Sequence[float]],
+    *,
+    classes: Sequence[str] | None = None,
+) -> matplotlib.figure.Figure | None:
+    """The figure of :func:`plot_band_power_topography` (None without 3 positions):
+    classes as column titles, bands as row labels, one colour bar (dB) per band."""
     import mne
 
     from acquisition.montage import standard_1020_positions
@@ -167,8 +183,13 @@ def plot_band_power_topography(
     montage = mne.channels.make_dig_montage({n: pos[n] for n in std}, coord_frame="head")
     info = mne.create_info(std, sfreq, "eeg")
     info.set_montage(montage)
+    # Constrained layout keeps the titles, row labels and colour bars from colliding.
     fig, axes = plt.subplots(
-        len(bands), len(classes), figsize=(2.6 * len(classes), 2.5 * len(bands)), squeeze=False
+        len(bands),
+        len(classes),
+        figsize=(2.6 * len(classes) + 1.4, 2.5 * len(bands) + 0.6),
+        squeeze=False,
+        layout="constrained",
     )
     for b, (lo, hi) in enumerate(bands):
         mask = (f >= lo) & (f <= hi)
@@ -178,11 +199,27 @@ def plot_band_power_topography(
         means = np.stack([logp[labels == c].mean(axis=0) for c in classes])
         rel = means - means.mean(axis=0)
         lim = float(np.abs(rel).max()) or 1.0
+        image = None
         for c, cname in enumerate(classes):
             ax = axes[b, c]
-            mne.viz.plot_topomap(
+            image, _ = mne.viz.plot_topomap(
                 rel[c], info, axes=ax, show=False, cmap="RdBu_r", vlim=(-lim, lim), contours=4
             )
-            ax.set_title(f"{cname}\n{lo:g}-{hi:g} Hz (±{lim:.2f} dB)", fontsize=9)
+            if b == 0:
+                ax.set_title(cname, fontsize=10)
+            if c == 0:
+                # A topomap hides its axes; a text label names the band of the row instead.
+                ax.text(
+                    -0.08,
+                    0.5,
+                    f"{lo:g}-{hi:g} Hz",
+                    transform=ax.transAxes,
+                    rotation=90,
+                    ha="right",
+                    va="center",
+                    fontsize=9,
+                )
+        # One colour bar per band: the rows share nothing but the colour map.
+        fig.colorbar(image, ax=list(axes[b, :]), shrink=0.85, label="dB vs class mean")
     fig.suptitle("Log band power of each class minus the class average", fontsize=10)
-    return save_figure(fig, path)
+    return fig

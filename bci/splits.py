@@ -40,7 +40,7 @@ def stratified_folds(y: Sequence | np.ndarray, n_folds: int, seed: int | None = 
     encoded = class_rank[inverse.reshape(-1)]
     counts = np.bincount(encoded)
     if counts.size and counts.min() < n_folds:
-        small = names[np.argmin(np.bincount(inverse.reshape(-1)))]
+        small = str(names[np.argmin(np.bincount(inverse.reshape(-1)))])  # not np.str_('x')
         raise BCIError(
             f"cv = {n_folds} folds but class {small!r} has only {counts.min()} epochs; "
             f"use --cv {max(2, int(counts.min()))} or record more trials"

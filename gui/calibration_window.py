@@ -15,7 +15,9 @@ from collections.abc import Callable
 from bci.calibration_run import CalibrationResult, CalibrationRun
 from gui.banner import Banner
 from gui.confusion_matrix import ConfusionMatrixTable
+from gui.countdown import CountdownButton
 from gui.cue_display import CueDisplay
+from gui.interrupt import CloseWindowsOnSignal
 from gui.live_window import describe_error
 from gui.qt import QtCore, QtWidgets, app
 
@@ -38,10 +40,14 @@ class CalibrationWindow(QtWidgets.QMainWindow):
     run : CalibrationRun
         The session (not started yet; :meth:`start` starts it).
     auto_close : bool
-        Close by itself a moment after the results are shown (the demo does).
+        Go on by itself: the result stays ``result_seconds`` with a countdown on the
+        "Go live" button, then the window closes (the demo does). Otherwise the result
+        stays until "Go live" is pressed.
     on_go_live : callable or None
-        Called with the :class:`~bci.calibration_run.CalibrationResult` when the user
-        presses "Go live" (the button is hidden without it).
+        Called with the :class:`~bci.calibration_run.CalibrationResult` when "Go live" is
+        pressed (or its countdown ends).
+    result_seconds : float
+        How long the result stays on screen when ``auto_close``.
     """
 
     def __init__(
@@ -50,12 +56,14 @@ class CalibrationWindow(QtWidgets.QMainWindow):
         *,
         auto_close: bool = False,
         on_go_live: Callable[[CalibrationResult], None] | None = None,
+        result_seconds: float = 8.0,
     ) -> None:
         app()  # a QApplication must exist before any widget
         super().__init__()
         self.run = run
         self.auto_close = auto_close
         self.on_go_live = on_go_live
+        self.result_seconds = float(result_seconds)
         self.result: CalibrationResult | None = None
         self.error: str | None = None
         self.setWindowTitle(f"bci calibrate - {run.paradigm.name or 'session'} on {run.stream}")
@@ -82,10 +90,10 @@ class CalibrationWindow(QtWidgets.QMainWindow):
         self.accuracy_label.setWordWrap(True)
         self.accuracy_label.setStyleSheet("font-size: 18px; padding: 6px;")
         self.matrix = ConfusionMatrixTable()
-        self.go_live_button = QtWidgets.QPushButton("Go live")
+        self.go_live_button = CountdownButton("Go live")
+        self.go_live_button.fired.connect(self._go_live)
         self.go_live_button.setStyleSheet("font-size: 18px; padding: 8px;")
-        self.go_live_button.clicked.connect(self._go_live)
-        self.go_live_button.setVisible(on_go_live is not None)
+        self.go_live_button.setVisible(on_go_live is not None or auto_close)
         results.addWidget(self.accuracy_label)
         results.addWidget(self.matrix, 1)
         results.addWidget(self.go_live_button)
@@ -106,6 +114,8 @@ class CalibrationWindow(QtWidgets.QMainWindow):
 
         self._messages: queue.Queue = queue.Queue()
         self._worker: threading.Thread | None = None
+        #: Set once the XDF file is finished (by the worker, or by closing mid-session).
+        self.recording_closed = threading.Event()
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self.timer.setInterval(16)
@@ -169,12 +179,17 @@ class CalibrationWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ training
     def _start_training(self) -> None:
         self.work_progress.show()
-        self.work_progress.setFormat("closing the recording...")
+        # A progress bar below its minimum (its initial -1) paints no text at all.
+        self.work_progress.setValue(0)
+        self.work_progress.setFormat("closing the recording (LabRecorder needs a few seconds)...")
         self.pause_button.setEnabled(False)
 
         def work() -> None:
             try:
-                self.run.finish()
+                try:
+                    self.run.finish()
+                finally:
+                    self.recording_closed.set()
                 result = self.run.train(
                     progress=lambda f, text: self._messages.put(("progress", f, text))
                 )
@@ -208,9 +223,9 @@ class CalibrationWindow(QtWidgets.QMainWindow):
         acc, chance = m["accuracy"], m["chance_level"]
         threshold = m.get("significance_threshold", float("nan"))
         verdict = (
-            "better than chance (p &lt; 0.05)"
+            "above chance (p &lt; 0.05)"
             if acc > threshold
-            else "not better than chance: the model will not be reliable"
+            else "not above chance: the model will not be reliable"
         )
         self.accuracy_label.setText(
             f"Cross-validated accuracy <b>{acc:.0%}</b> (chance {chance:.0%}; "
@@ -222,12 +237,12 @@ class CalibrationWindow(QtWidgets.QMainWindow):
         self.cue.set_phase("done", None, "Session complete")
         self.results.show()
         if self.auto_close:
-            QtCore.QTimer.singleShot(2500, self.close)
+            self.go_live_button.start_countdown(self.result_seconds)
 
     def _go_live(self) -> None:
         if self.result is not None and self.on_go_live is not None:
             self.on_go_live(self.result)
-            self.close()  # the live window takes over
+        self.close()  # the live window (or the demo's live phase) takes over
 
     def _fail(self, message: str) -> None:
         self.error = message
@@ -240,8 +255,9 @@ class CalibrationWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: object) -> None:
         self.timer.stop()
-        if self._worker is None:
+        if self._worker is None and not self.recording_closed.is_set():
             self.run.close()  # closed mid-session: keep what was recorded
+            self.recording_closed.set()
         super().closeEvent(event)
 
 
@@ -250,13 +266,25 @@ def run_calibration_window(
     *,
     auto_close: bool = False,
     on_go_live: Callable[[CalibrationResult], None] | None = None,
+    result_seconds: float = 8.0,
 ) -> CalibrationResult | None:
-    """Open the calibration window, run Qt until it closes; return the training result."""
+    """Open the calibration window, run Qt until it closes; return the training result.
+
+    Ctrl-C or SIGTERM closes the window (and any window opened by "Go live"); the XDF file
+    is finished, then the signal goes on to the caller's handler (a ``KeyboardInterrupt``
+    at the command line) without waiting for a training still running.
+    """
     qt_app = app()
-    window = CalibrationWindow(run, auto_close=auto_close, on_go_live=on_go_live)
-    window.start()
-    qt_app.exec()
-    if window._worker is not None:
-        window._worker.join()
-        window._collect()
+    window = CalibrationWindow(
+        run, auto_close=auto_close, on_go_live=on_go_live, result_seconds=result_seconds
+    )
+    with CloseWindowsOnSignal() as stop:
+        window.start()
+        qt_app.exec()
+        if window._worker is not None:
+            if stop.signum is not None:
+                window.recording_closed.wait()
+            else:
+                window._worker.join()
+                window._collect()
     return window.result

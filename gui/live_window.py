@@ -17,6 +17,8 @@ from bci.display_buffers import ExponentialSmoother
 from bci.live_session import TROUBLE_KINDS, LatencyTracker, LiveSession, LiveUpdate
 from bci.paradigm import Paradigm
 from gui.banner import Banner
+from gui.countdown import CountdownButton
+from gui.interrupt import CloseWindowsOnSignal
 from gui.latency_histogram import LatencyHistogram
 from gui.probability_bars import ProbabilityBars
 from gui.probability_traces import ProbabilityTraces
@@ -77,12 +79,27 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.caption = QtWidgets.QLabel("")
         self.caption.setStyleSheet("font-size: 15px; padding: 4px;")
         self.caption.hide()
+        # The last screen of a session (the demo's live accuracy), over the frozen views.
+        self.final_panel = QtWidgets.QWidget()
+        final = QtWidgets.QHBoxLayout(self.final_panel)
+        self.final_label = QtWidgets.QLabel("")
+        self.final_label.setWordWrap(True)
+        self.final_label.setStyleSheet(
+            "font-size: 22px; padding: 10px; background: #1d2a3a; color: #ffffff;"
+        )
+        self.close_button = CountdownButton("Close")
+        self.close_button.fired.connect(self.close)
+        self.close_button.setStyleSheet("font-size: 18px; padding: 8px;")
+        final.addWidget(self.final_label, 1)
+        final.addWidget(self.close_button)
+        self.final_panel.hide()
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.error_banner)
         layout.addWidget(self.banner)
         layout.addWidget(self.caption)
+        layout.addWidget(self.final_panel)
         self.setCentralWidget(central)
         self.status = LiveStatusBar()
         self.setStatusBar(self.status)
@@ -181,6 +198,19 @@ class LiveWindow(QtWidgets.QMainWindow):
         """Show ``message`` in the red error banner."""
         self.error_banner.show_message(message, "error")
 
+    def show_final(self, text: str, seconds: float | None = 8.0) -> None:
+        """Freeze the views and show ``text`` (rich text) as the session's last screen.
+
+        The window closes by itself after ``seconds`` (a countdown on its Close button),
+        or stays until closed when ``seconds`` is None.
+        """
+        self.stop()
+        self.caption.hide()
+        self.final_label.setText(text)
+        self.final_panel.show()
+        if seconds is not None:
+            self.close_button.start_countdown(seconds)
+
     def set_caption(self, text: str) -> None:
         """Show a line of text under the banners (hidden when empty)."""
         self.caption.setText(text)
@@ -224,6 +254,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             if ev.kind in TROUBLE_KINDS:
                 self.banner.show_message(f"{_TROUBLE_TITLES[ev.kind]}: {ev.message}", "warning")
                 self._temporary_until = float("inf")
+                # The last probabilities are not current any more: say so instead.
+                self.bars.set_no_data(f"no data ({ev.kind})")
             elif ev.kind in ("resumed", "restored"):
                 self.banner.show_message(f"Stream {name!r} is back: classifying again", "info")
                 self._temporary_until = time.monotonic() + 2.0
@@ -251,15 +283,34 @@ def run_live_window(
     error: str | None = None,
     seconds: float | None = None,
     on_tick: Callable[[LiveWindow, LiveUpdate], None] | None = None,
-) -> int:
-    """Open the live window and run Qt until it is closed (or ``seconds`` elapse)."""
+    final_text: Callable[[], str] | None = None,
+    final_seconds: float | None = 8.0,
+    window: LiveWindow | None = None,
+) -> LiveWindow:
+    """Open the live window and run Qt until it is closed (or ``seconds`` elapse).
+
+    With ``final_text``, when ``seconds`` elapse the views freeze and ``final_text()`` is
+    shown as the last screen for ``final_seconds`` (a countdown on the Close button).
+    Ctrl-C or SIGTERM closes the window and then goes on to the caller's handler (a
+    ``KeyboardInterrupt`` at the command line): never an exception inside a Qt slot.
+    ``window`` runs an already built window instead of a new one. Returns the window
+    (its timer stopped).
+    """
     qt_app = app()
-    window = LiveWindow(session, error=error, on_tick=on_tick)
-    window.start()
-    if seconds is not None:
-        QtCore.QTimer.singleShot(round(seconds * 1000), window.close)
-    qt_app.exec()
-    return 0
+    if window is None:
+        window = LiveWindow(session, error=error, on_tick=on_tick)
+    with CloseWindowsOnSignal():
+        window.start()
+        if seconds is not None:
+            if final_text is None:
+                QtCore.QTimer.singleShot(round(seconds * 1000), window.close)
+            else:
+                QtCore.QTimer.singleShot(
+                    round(seconds * 1000), lambda: window.show_final(final_text(), final_seconds)
+                )
+        qt_app.exec()
+        window.stop()
+    return window
 
 
 def open_live_window(

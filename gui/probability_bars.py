@@ -57,10 +57,35 @@ class ProbabilityBars(PaintedPlotWidget):
             self.addItem(text)
             self._texts.append(text)
         self._winner = -1
+        self._no_data = pg.TextItem("", color="#f0c674", anchor=(0.5, 0.5))
+        self._no_data.setPos((n - 1) / 2.0, 0.55)
+        self.addItem(self._no_data)
+
+    def set_no_data(self, text: str = "no data") -> None:
+        """Drop the bars and say ``text`` instead (the stream stalled or was lost).
+
+        The last probabilities stay on screen otherwise, as if they were current.
+        """
+        n = len(self.classes)
+        self._heights[:] = 0.0
+        self._bars.setOpts(
+            height=self._heights.copy(), brushes=self._dim, pens=[pg.mkPen(None)] * n
+        )
+        for t in self._texts:
+            t.setText("")
+        self._winner = -1
+        self._no_data.setText(text)
+
+    @property
+    def no_data(self) -> str:
+        """The "no data" text shown instead of bars ("" while probabilities are shown)."""
+        return self._no_data.toPlainText()
 
     def set_probabilities(self, probabilities: np.ndarray) -> None:
         """Show ``probabilities`` (n_classes,)."""
         p = np.nan_to_num(np.asarray(probabilities, dtype=float).reshape(-1), nan=0.0)
+        if self._no_data.toPlainText():
+            self._no_data.setText("")
         self._heights[:] = np.clip(p, 0.0, 1.0)
         winner = int(np.argmax(self._heights)) if self._heights.size else -1
         brushes = [self._colors[i] if i == winner else self._dim[i] for i in range(len(p))]

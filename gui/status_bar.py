@@ -14,7 +14,17 @@ def _fmt_ms(seconds: float) -> str:
 class LiveStatusBar(QtWidgets.QStatusBar):
     """Labels kept up to date from a LiveSession by :meth:`update_from`."""
 
-    FIELDS = ("stream", "channels", "rate", "effective", "dropped", "offset", "latency", "fps")
+    FIELDS = (
+        "stream",
+        "channels",
+        "rate",
+        "effective",
+        "dropped",
+        "offset",
+        "ahead",
+        "latency",
+        "fps",
+    )
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +55,10 @@ class LiveStatusBar(QtWidgets.QStatusBar):
             "offset": "clock offset -"
             if offset is None
             else f"clock offset {offset * 1e3:+.2f} ms",
+            # A sender stamping ahead of arrival: latency is measured against arrival.
+            "ahead": ""
+            if not session.timestamp_lead
+            else f"timestamps ahead {session.timestamp_lead * 1e3:+.0f} ms",
             "latency": (
                 f"latency sample→probability {_fmt_ms(session.latency.median())} "
                 f"(p95 {_fmt_ms(session.latency.p95())}), →screen "

@@ -151,3 +151,16 @@ def test_adapt_recentre_and_group_by_subject(tmp_path, capsys):
     assert "--subject-of 'nomatch' does not match" in capsys.readouterr().err
     assert main([*args, "--subject-of", "x"]) != 0
     assert "--subject-of needs --group-by subject" in capsys.readouterr().err
+
+
+def test_evaluate_says_what_it_is_doing_and_names_itself_once(files, tmp_path, capsys):
+    par = tmp_path / "p.toml"
+    par.write_text(PARADIGM)
+    args = ["evaluate", *map(str, files), "--paradigm", str(par)]
+    assert main([*args, "--cv", "3", "--plots", str(tmp_path / "plots")]) == 0
+    err = capsys.readouterr().err  # not a terminal here: one line per stage
+    for stage in ("cross-validation: fold 1 of 3", "pseudo-online: training without", "learning"):
+        assert stage in err, err
+    assert main([*args, "--cv", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "bci evaluate: error: --cv 1: need at least 2 folds"

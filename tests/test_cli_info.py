@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from xdf_writer import XdfStream, write_xdf
 
+from acquisition.player import Player
 from acquisition.simulator import SimulatedHeadset, simulate_recording
 from bci import cli
 from bci.commands import info as info_command
@@ -134,6 +135,16 @@ def test_live_stream(unique_name, capsys):
     assert summary["sfreq"] == 250.0
     assert summary["n_samples"] > 0
     assert summary["marker_stream"] == f"{unique_name}-markers"
+
+
+@pytest.mark.lsl
+def test_the_effective_rate_of_a_live_stream_is_its_rate(unique_name, capsys):
+    head = SimulatedHeadset(seed=0, realtime=True, chunk_size=10, sfreq=160.0)
+    with Player(head, name=unique_name):
+        assert main(["info", "--stream", unique_name, "--seconds", "2.0", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    # Not the 127.7 Hz the first pull's backlog and the connection's first moments gave.
+    assert summary["effective_rate"] == pytest.approx(160.0, rel=0.02)
 
 
 def test_missing_stream_is_a_user_error(unique_name, capsys):

@@ -107,3 +107,33 @@ def test_bad_arguments_are_refused():
         HealthTracker(0.0)
     with pytest.raises(ValueError, match="state"):
         HealthTracker(10.0).snapshot(0.0, state="broken")
+
+
+def _jittered_chunks(rate: float, seconds: float, jitter: float, seed: int = 0, lose=None):
+    """Chunks of 10 samples whose timestamps are late or early by up to ``jitter`` s."""
+    rng = np.random.default_rng(seed)
+    n = int(rate * seconds)
+    keep = np.ones(n, bool)
+    if lose is not None:
+        keep[lose[0] : lose[1]] = False
+    for start in range(0, n, 10):
+        idx = np.arange(start, min(start + 10, n))[keep[start : start + 10]]
+        if idx.size:
+            yield 1000.0 + idx / rate + rng.uniform(-jitter, jitter), 1000.0 + start / rate
+
+
+def test_jitter_of_50_ms_without_loss_is_not_a_loss():
+    tracker = HealthTracker(250.0, jitter_tolerance=0.06)
+    events = []
+    for ts, arrival in _jittered_chunks(250.0, 20.0, 0.05):
+        events += tracker.update(ts, arrival)
+    assert events == [] and tracker.dropped_samples == 0
+
+
+def test_a_real_loss_inside_jitter_is_found_once_with_about_its_count():
+    tracker = HealthTracker(250.0, jitter_tolerance=0.06)
+    events = []
+    for ts, arrival in _jittered_chunks(250.0, 20.0, 0.05, lose=(2500, 2550)):  # 0.2 s
+        events += tracker.update(ts, arrival)
+    assert [e.kind for e in events] == ["gap"]
+    assert abs(events[0].samples - 50) <= 13  # give or take the chunk's own 50 ms jitter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -274,3 +275,46 @@ def test_recentring_and_supervised_updates_run_online_over_lsl(
     pipeline.adapter.adopt_session()
     adapted = load_model(save_model(tmp_path / "adapted.bci", pipeline))
     np.testing.assert_allclose(adapted.adapter.recentring.start_reference, moved, rtol=1e-12)
+
+
+def test_latency_is_measured_against_arrival_when_timestamps_run_ahead(unique_name: str) -> None:
+    # Like MNE-LSL's PlayerLSL: each chunk is released before its timestamps (here 0.3 s).
+    from acquisition.lsl_metadata import write_channel_metadata
+
+    lead = 0.3
+    recording = simulated_replay(30.0)
+    sfreq = recording.sfreq
+    info = pylsl.StreamInfo(
+        unique_name, "EEG", recording.info.n_channels, sfreq, pylsl.cf_float32, unique_name
+    )
+    n = recording.info.n_channels
+    write_channel_metadata(info, list(recording.info.ch_names), ["eeg"] * n, ["V"] * n)
+    outlet = pylsl.StreamOutlet(info)
+    stop = threading.Event()
+    chunk = round(0.05 * sfreq)
+
+    def send() -> None:
+        start = pylsl.local_clock()
+        for k in range(0, recording.data.shape[1] - chunk, chunk):
+            # Released at start + k/sfreq, stamped lead seconds later than that.
+            while pylsl.local_clock() < start + k / sfreq and not stop.is_set():
+                time.sleep(0.002)  # pacing a real-time sender
+            stamps = start + lead + (k + np.arange(chunk)) / sfreq
+            outlet.push_chunk(recording.data[:, k : k + chunk].T.astype(np.float32), stamps)
+            if stop.is_set():
+                return
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        source = LSLSource(name=unique_name, timeout=5.0)
+        with LiveSession(source, fitted_pipeline()) as session:
+            assert poll(lambda: session.latency.count >= 40, 20.0, step=session.step)
+            median = session.latency.median()
+            measured_lead = session.timestamp_lead
+    finally:
+        stop.set()
+        sender.join(5.0)
+    print(f"timestamps ahead by {1e3 * measured_lead:.0f} ms; latency median {1e3 * median:.0f} ms")
+    assert measured_lead == pytest.approx(lead, abs=0.1)
+    assert 0.0 <= median < lead  # not "-300 ms"

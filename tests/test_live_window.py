@@ -16,7 +16,7 @@ from acquisition.lsl_source import LSLSource
 from acquisition.player import Player
 from acquisition.simulator import SimulatedHeadset
 from bci.display_buffers import ExponentialSmoother
-from bci.live_session import LiveSession
+from bci.live_session import LiveSession, LiveUpdate, StreamEvent
 from gui.live_window import LiveWindow, open_live_window
 from gui.qt import QtGui, app
 
@@ -187,3 +187,43 @@ def test_smoothing_changes_what_is_shown_but_not_what_is_published(unique_name: 
     assert np.max(np.abs(shown.T - raw[-shown_t.size :])) > 0.05
     assert np.allclose(window.bars.heights, np.clip(expected[-1], 0, 1))
     assert np.abs(published - expected[:k]).max() > 0.05  # the smoothed values were not sent
+
+
+def test_the_last_screen_shows_its_text_and_closes_after_its_countdown() -> None:
+    session = LiveSession(ArraySource(simulated_replay(6.0), chunk_size=8), fitted_pipeline())
+    window = LiveWindow(session)
+    window.start()
+    assert pump(window, lambda: window.bars.winner >= 0, 10.0)
+    window.show_final("Live accuracy <b>80%</b> over 40 windows: above chance", seconds=1.5)
+    assert not window.timer.isActive()  # frozen
+    assert window.final_panel.isVisible() and "80%" in window.final_label.text()
+    assert window.close_button.text() == "Close (2 s)"
+    save_shot(window, SHOTS / "live_window_final.png")
+    qt = app()
+    deadline = time.monotonic() + 5.0
+    while window.isVisible() and time.monotonic() < deadline:
+        qt.processEvents()
+        time.sleep(0.01)  # pacing the event loop while the countdown runs
+    assert not window.isVisible()
+    session.close()
+
+
+def test_after_a_lost_stream_the_bars_say_no_data() -> None:
+    session = LiveSession(ArraySource(simulated_replay(6.0), chunk_size=8), fitted_pipeline())
+    window = LiveWindow(session)
+    window.start()
+    assert pump(window, lambda: window.bars.winner >= 0, 10.0)
+    lost = LiveUpdate(
+        data=np.empty((session.info.n_channels, 0)),
+        timestamps=np.empty(0),
+        prob_times=np.empty(0),
+        probabilities=np.empty((0, 2)),
+        events=[StreamEvent("lost", "stream 'x' lost: the sender closed the connection", 0.0)],
+    )
+    window._handle_events(lost)
+    assert window.bars.no_data.startswith("no data") and window.bars.winner == -1
+    assert window.bars.heights.sum() == 0.0  # the last probabilities are not shown as current
+    assert pump(window, lambda: window.bars.winner >= 0, 10.0)  # new windows: bars again
+    assert window.bars.no_data == ""
+    window.close()
+    session.close()

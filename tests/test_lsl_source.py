@@ -274,3 +274,47 @@ def test_attached_marker_stream_dying_does_not_stop_eeg(unique_name):
         push(outlet, 20, 40, t0)
         data, _, _ = pull_until(src, lambda d, t, c: t.size >= 20)
     np.testing.assert_array_equal(data[2], np.arange(20, 40))
+
+
+def test_with_wait_for_original_a_changed_stream_is_passed_over(unique_name):
+    outlet = eeg_outlet(unique_name, n_ch=3, source_id="original")
+    with LSLSource(name=unique_name, wait_for_original=True, stall_seconds=0.5) as src:
+        t0 = pylsl.local_clock()
+        push(outlet, 0, 10, t0)
+        pull_until(src, lambda d, t, c: t.size >= 10)
+        del outlet
+        pull_until(src, lambda d, t, c: "lost" in kinds(c), timeout=10.0)
+        other = eeg_outlet(unique_name, n_ch=5, source_id="other")
+        _, _, conds = pull_until(src, lambda d, t, c: "changed" in kinds(c), timeout=10.0)
+        changed = [c for c in conds if c.kind == "changed"]
+        assert len(changed) == 1 and "3 -> 5 channels" in changed[0].message
+        assert "waiting for the original" in changed[0].message
+        assert src.state == "lost" and src.pull()[1].size == 0  # no error: still waiting
+        del other
+        outlet = eeg_outlet(unique_name, n_ch=3, source_id="original-again")
+        pull_until(src, lambda d, t, c: src.state == "ok", timeout=15.0)
+        push(outlet, 50, 60, t0)
+        data, _, conds = pull_until(src, lambda d, t, c: t.size >= 10)
+    assert "restored" in kinds(conds) and data.shape == (3, 10)
+
+
+def test_nan_chunk_after_chunk_is_one_event_a_second_with_the_count(unique_name):
+    outlet = eeg_outlet(unique_name)
+    values = np.full((10, 3), np.nan, dtype=np.float32)
+    with LSLSource(name=unique_name) as src:
+        t0 = started = pylsl.local_clock()
+        events = []
+        for k in range(40):  # 40 chunks of NaN, each pulled on its own
+            push(outlet, 10 * k, 10 * k + 10, t0, values=values)
+            _, _, conds = pull_until(src, lambda d, t, c: t.size >= 10)
+            events += [c for c in conds if c.kind == "nonfinite"]
+        elapsed = pylsl.local_clock() - started
+
+        def all_counted(d, t, c):
+            events.extend(e for e in c if e.kind == "nonfinite")
+            return sum(e.samples for e in events) >= 1200
+
+        pull_until(src, all_counted, timeout=3.0)  # the held count comes out after its second
+    assert sum(e.samples for e in events) == 40 * 30  # every NaN counted
+    assert len(events) <= elapsed + 2  # about one a second, not one per chunk (40)
+    assert any("nonfinite events in 1 s" in e.message for e in events)

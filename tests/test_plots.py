@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
 import numpy as np
 from bci_synthetic import CH, make_recording, paradigm
 
 from bci.pipeline import Pipeline
-from bci.plots import plot_band_power_topography, plot_confusion_matrix, plot_learning_curves
+from bci.plots import (
+    band_power_topography_figure,
+    plot_band_power_topography,
+    plot_confusion_matrix,
+    plot_learning_curves,
+)
 
 
 def _not_blank(path):
@@ -43,3 +49,23 @@ def test_topography_plot_and_skip_without_positions(tmp_path):
         E, y, ["ch1", "ch2", "ch3", "ch4"], rec.sfreq, [[8, 13]], tmp_path / "skip.png"
     )
     assert none is None and not (tmp_path / "skip.png").exists()
+
+
+def test_topography_has_a_colour_bar_per_band_and_titles_that_do_not_collide():
+    rec = make_recording(seed=0, n_trials=12)
+    pipe = Pipeline.for_recording(paradigm(), rec)
+    E, y, _ = pipe.epochs_from_recording(rec)
+    fig = band_power_topography_figure(E, y, CH, rec.sfreq, [[8, 13], [13, 30]])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 2 and all("dB" in ax.get_ylabel() for ax in bars)
+    texts = [fig._suptitle] + [ax.title for ax in fig.axes if ax.get_title()]
+    texts += [t for ax in fig.axes for t in ax.texts if t.get_text().endswith("Hz")]
+    # The suptitle, a title per class, a label per band.
+    assert len(texts) == 1 + len(set(y)) + 2
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), "two titles or labels overlap"
+    plt.close(fig)

@@ -45,6 +45,7 @@ from bci.commands.display import display_available
 from bci.demo_plan import plan_demo
 from bci.errors import BCIError
 from bci.live_accuracy import LiveAccuracy
+from bci.live_report import accuracy_verdict
 from bci.live_session import LiveSession
 from bci.model_file import load_model
 from bci.simulated_person import SimulatedPerson
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
     from bci.live_session import LiveUpdate
 
 #: What the simulated person does for each class, for the story.
+#: Seconds each result screen stays in the demo's windows (training result, live accuracy).
+RESULT_SECONDS = 8.0
+
 ACTIONS = {
     "left": "imagines squeezing the LEFT hand",
     "right": "imagines squeezing the RIGHT hand",
@@ -115,10 +119,10 @@ def run_demo(
     story: Story | None = None,
 ) -> DemoReport:
     """Run the whole demo; see the module docstring. Returns what it measured."""
-    plan = plan_demo(seconds)
     story = story or Story()
     if headless is None:
         headless = not display_available()
+    plan = plan_demo(seconds, result_seconds=0.0 if headless else RESULT_SECONDS)
     folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="bci-demo-"))
     name = f"bci-demo-{uuid.uuid4().hex[:6]}"
     report = DemoReport()
@@ -128,7 +132,8 @@ def run_demo(
     story.title("bci demo: a brain-computer interface on a simulated headset")
     story.say(
         f"A simulated person wears a {len(SimulatedHeadset().info.ch_names)}-channel EEG cap. "
-        f"They will learn to drive {len(classes)} commands: {', '.join(classes)}."
+        f"They will learn to drive {len(classes)} commands: {', '.join(classes)}. "
+        f"This takes about {plan.expected_seconds:.0f} s, {plan.live_seconds:.0f} s of it live."
     )
     headset = SimulatedHeadset(realtime=True, seed=seed, difficulty=0.1, name=name)
     person = SimulatedPerson(headset)
@@ -163,7 +168,7 @@ def run_demo(
             from gui.calibration_window import run_calibration_window
 
             story.say("The calibration window shows the cues; it trains when the session ends.")
-            result = run_calibration_window(run, auto_close=True)
+            result = run_calibration_window(run, auto_close=True, result_seconds=RESULT_SECONDS)
             if result is None:
                 raise BCIError("the calibration window closed before training finished")
             story.say(f"EEG and cue markers recorded to {run.recording_path}")
@@ -183,8 +188,9 @@ def run_demo(
 
         # ---------------------------------------------------------------- live
         story.title("3. Live classification")
-        # Whatever calibration and training left of the budget (they vary with the machine).
-        live_seconds = max(5.0, seconds - (time.monotonic() - t_start) - 1.5)
+        # Whatever calibration and training left of the budget (they vary with the machine),
+        # and never less than the plan's share.
+        live_seconds = max(plan.live_seconds, seconds - (time.monotonic() - t_start) - 1.5)
         # Load first, then open the stream: samples queued meanwhile would count as latency.
         pipeline = load_model(result.model_path)
         source = LSLSource(name=name, marker_name=player.marker_name, timeout=5.0)
@@ -201,16 +207,21 @@ def run_demo(
             seed=seed + 1,
             clock=pylsl.local_clock,
         )
-        if headless:
-            _live_in_terminal(session, protocol, person, accuracy, live_seconds, story)
-        else:
-            _live_in_window(session, protocol, person, accuracy, live_seconds)
+        step = plan.paradigm.online.step
+        try:
+            if headless:
+                _live_in_terminal(session, protocol, person, accuracy, live_seconds, story)
+            else:
+                _live_in_window(session, protocol, person, accuracy, live_seconds, step)
+        finally:
+            # The inlet before the outlet (the player): closed the other way round, liblsl
+            # complains that the transmission broke off.
+            session.close()
         accuracy.score_until(float("inf"))
         report.live = accuracy
         report.latency_median = session.latency.median()
         report.latency_p95 = session.latency.p95()
         report.screen_latency_median = session.screen_latency.median()
-        session.close()
 
     # -------------------------------------------------------------------- summary
     story.title("Result")
@@ -218,7 +229,8 @@ def run_demo(
     per_class = ", ".join(f"{c} {a:.0%}" for c, a in accuracy.per_class().items())
     story.say(
         f"Live accuracy {accuracy.accuracy:.0%} over {accuracy.n} windows of "
-        f"{plan.paradigm.online.window:g} s (chance {chance:.0%}; by class: {per_class})."
+        f"{plan.paradigm.online.window:g} s (chance {chance:.0%}; by class: {per_class}): "
+        f"{accuracy_verdict(accuracy, plan.paradigm.online.step)}."
     )
     story.say(
         f"Latency from the last sample of a window to its probabilities: median "
@@ -308,8 +320,13 @@ def _live_in_window(
     person: SimulatedPerson,
     accuracy: LiveAccuracy,
     seconds: float,
+    step: float,
 ) -> None:
-    """The live phase in the live window: the person follows ``protocol`` while it is shown."""
+    """The live phase in the live window: the person follows ``protocol`` while it is shown.
+
+    At the end the views freeze and the live accuracy stays on screen for
+    :data:`RESULT_SECONDS` (a countdown on the Close button).
+    """
     from gui.live_window import LiveWindow, run_live_window
 
     events = protocol.start()
@@ -329,7 +346,23 @@ def _live_in_window(
             f"Live accuracy: {score}"
         )
 
-    run_live_window(session, seconds=seconds, on_tick=follow)
+    def final_text() -> str:
+        accuracy.score_until(float("inf"))
+        if accuracy.n == 0:
+            return "Live classification over: no window could be scored."
+        per_class = ", ".join(f"{c} {a:.0%}" for c, a in accuracy.per_class().items())
+        return (
+            f"Live accuracy <b>{accuracy.accuracy:.0%}</b> over {accuracy.n} windows "
+            f"(by class: {per_class}): {accuracy_verdict(accuracy, step)}."
+        )
+
+    run_live_window(
+        session,
+        seconds=seconds,
+        on_tick=follow,
+        final_text=final_text,
+        final_seconds=RESULT_SECONDS,
+    )
 
 
 __all__ = ["ACTIONS", "DemoReport", "Story", "confusion_lines", "main_exit_code", "run_demo"]

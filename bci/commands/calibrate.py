@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from bci.commands.board_options import add_board_arguments, check_board_or_stream
-from bci.commands.display import display_available
+
+if TYPE_CHECKING:
+    from bci.calibration_run import CalibrationRun
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,9 +47,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the session, train, and go live on request."""
-    from bci.commands.common import resolve_paradigm
+    """Run the session, train, and go live on request.
 
+    Ctrl-C or SIGTERM stops the session: the XDF recorded so far is finished and named in
+    the closing line (exit 130, or 143 for SIGTERM).
+    """
+    from bci.commands.common import resolve_paradigm
+    from bci.commands.display import window_problem
+    from bci.errors import BCIError
+
+    if not args.headless:
+        problem = window_problem()
+        if problem is not None:
+            raise BCIError(f"cannot open the calibration window: {problem}; or run with --headless")
     check_board_or_stream(args, "calibrate")
     paradigm = resolve_paradigm(args.paradigm)
     stream = args.stream
@@ -55,9 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
         board = open_board(args)
         player = publish_board(board, private_stream_name(board.spec.name)).start()
-        stream = player.name
         try:
-            return _calibrate(args, paradigm, stream)
+            return _calibrate(args, paradigm, player.name)
         finally:
             player.close()
     return _calibrate(args, paradigm, stream)
@@ -66,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace, paradigm: object, stream: str | None) -> int:
     from acquisition.lsl_source import LSLSource
     from bci.calibration_run import CalibrationRun
-    from bci.errors import BCIError
 
     if stream is None:
         with LSLSource(stype="EEG", timeout=5.0) as probe:
@@ -74,18 +85,39 @@ def _calibrate(args: argparse.Namespace, paradigm: object, stream: str | None) -
     run_ = CalibrationRun(
         paradigm, stream=stream, out_dir=args.out_dir, seed=args.seed, trials_per_class=args.trials
     )
-    if args.headless or not display_available():
-        n = run_.protocol.n_trials
+    from bci.commands.native_output import native_output_only_to
 
-        def show(events: list) -> None:
-            for ev in events:
-                if ev.phase == "cue":
-                    print(f"trial {ev.trial + 1}/{n}: {ev.label}", flush=True)
+    run_.out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # LabRecorder's and Qt's own lines go to <timestamp>.log next to the recording.
+        with native_output_only_to(run_.recording_path.with_suffix(".log")):
+            return _headless(run_) if args.headless else _in_windows(run_, stream)
+    except KeyboardInterrupt as exc:
+        from bci.commands.stopping import Stopped, signal_of
 
-        run_.run_headless(on_update=show)
-        result = run_.train(progress=lambda f, text: print(f"{100 * f:3.0f}% {text}", flush=True))
-        print(result.summary())
-        return 0
+        run_.close()  # finishes the XDF when the signal came outside a window
+        kept = run_.recording_path
+        note = f"the recording so far is in {kept}" if kept.exists() else "nothing was recorded"
+        raise Stopped(signal_of(exc), note) from None
+
+
+def _headless(run_: CalibrationRun) -> int:
+    n = run_.protocol.n_trials
+
+    def show(events: list) -> None:
+        for ev in events:
+            if ev.phase == "cue":
+                print(f"trial {ev.trial + 1}/{n}: {ev.label}", flush=True)
+
+    run_.run_headless(on_update=show)
+    result = run_.train(progress=lambda f, text: print(f"{100 * f:3.0f}% {text}", flush=True))
+    print(result.summary())
+    return 0
+
+
+def _in_windows(run_: CalibrationRun, stream: str) -> int:
+    from acquisition.lsl_source import LSLSource
+    from bci.errors import BCIError
     from gui.calibration_window import run_calibration_window
     from gui.live_window import open_live_window
 
@@ -98,10 +130,12 @@ def _calibrate(args: argparse.Namespace, paradigm: object, stream: str | None) -
         live_windows.append(window)
 
     # Qt runs until the last window closes: the live window too, after "Go live".
-    result = run_calibration_window(run_, on_go_live=go_live)
-    for window in live_windows:
-        if window.session is not None:
-            window.session.close()
+    try:
+        result = run_calibration_window(run_, on_go_live=go_live)
+    finally:
+        for window in live_windows:
+            if window.session is not None:
+                window.session.close()
     if result is None:
         raise BCIError(f"calibration did not finish; what was recorded is in {run_.recording_path}")
     return 0

@@ -9,7 +9,6 @@ inside the functions that need it.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -102,25 +101,41 @@ def load_labelled_epochs(
 
 
 def add_status_every_argument(p: argparse.ArgumentParser) -> None:
-    """Add ``--status-every S`` (seconds between status lines of a long-running command)."""
+    """Add ``--status-every S`` (seconds between status lines; 0: none)."""
     p.add_argument(
         "--status-every",
-        type=float,
+        type=_status_seconds,
         default=2.0,
         metavar="S",
-        help="seconds between status lines (default 2)",
+        help="seconds between status lines (default 2; 0: no status lines)",
     )
 
 
+def _status_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds >= 0 (0: no status lines), got {text!r}"
+        )
+    return value
+
+
+def first_status_time(started: float, every: float) -> float:
+    """When the first status line is due: ``started + every``, never for ``every == 0``."""
+    return started + every if every > 0 else float("inf")
+
+
 def stop_on_sigterm() -> Callable[[], bool]:
-    """Make SIGTERM end a command's loop cleanly; return a function telling whether it came.
+    """Make SIGINT and SIGTERM end a command's loop cleanly; return whether one came.
 
-    A recording or a stream stopped by a service manager must close its files as on Ctrl-C.
+    A recording or a stream stopped by a service manager must close its files as on
+    Ctrl-C; both signals only set the flag (:func:`bci.commands.stopping.stop_flag`), so
+    neither interrupts the work in the middle of a step.
     """
-    flag = {"stop": False}
+    from bci.commands.stopping import stop_flag
 
-    def handler(signum: int, frame: object) -> None:
-        flag["stop"] = True
-
-    signal.signal(signal.SIGTERM, handler)
-    return lambda: flag["stop"]
+    came = stop_flag()
+    return lambda: came() is not None

@@ -6,7 +6,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bci.commands.display import display_available
 from bci.commands.native_output import native_output_to
 
 
@@ -33,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=90.0,
         metavar="S",
-        help="total length of the demo in seconds (default 90, at least 20)",
+        help=(
+            "length of the demo in seconds (default 90, at least 20); at least 15 s of it "
+            "are live use, so a short demo runs over (it says how long at the start)"
+        ),
     )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the simulation")
     p.add_argument(
@@ -48,7 +50,15 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 when it measured a live accuracy."""
     from bci.commands._demo_story import Story, main_exit_code, run_demo
 
-    headless = True if args.headless else not display_available()
+    headless = bool(args.headless)
+    if not headless:
+        from bci.commands.display import window_problem
+
+        problem = window_problem()
+        if problem is not None:
+            # A demo is worth seeing anyway: the same story in the terminal.
+            print(f"bci demo: cannot open a window: {problem}; going on in the terminal")
+            headless = True
     out_dir = Path(args.out_dir) if args.out_dir else Path(tempfile.mkdtemp(prefix="bci-demo-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     log = out_dir / "demo.log"

@@ -13,3 +13,14 @@ def display_available() -> bool:
     if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen":
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def window_problem() -> str | None:
+    """None when a window can open here, else one sentence saying why not.
+
+    Asks Qt itself in a child process (:func:`bci.commands.qt_check.qt_problem`): a Qt
+    that cannot start aborts its process, which must not be this one.
+    """
+    from bci.commands.qt_check import qt_problem
+
+    return qt_problem()

@@ -97,12 +97,14 @@ def format_report(r: dict, paradigm_name: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, print, and write JSON/plots; return the exit code."""
+    from bci.commands.progress import ProgressBar
     from bci.errors import BCIError
     from bci.evaluation_report import evaluation_report
 
     if args.subject_of is not None and args.group_by != "subject":
         raise BCIError("evaluate: --subject-of needs --group-by subject")
     paradigm = paradigm_from_args(args)
+    bar = ProgressBar()  # say what it is doing while it cross-validates and slides windows
     report, pipe, E, y = evaluation_report(
         paradigm,
         list(args.recordings),
@@ -112,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
         events=args.events,
         with_pseudo_online=not args.no_pseudo_online,
         subject_of=args.subject_of,
+        progress=bar,
     )
+    bar.done()
     name = paradigm.name or str(args.paradigm)
     for line in format_report(report, name):
         print(line)
@@ -140,7 +144,10 @@ def run(args: argparse.Namespace) -> int:
         print("pseudo-online: needs at least 2 recordings (train on others, slide over one)")
 
     if args.plots:
-        report["plots"] = [str(p) for p in write_plots(Path(args.plots), pipe, E, y, report, args)]
+        print(f"plots: fitting the model, a learning curve and the topography into {args.plots}")
+        written = write_plots(Path(args.plots), pipe, E, y, report, args, progress=bar)
+        bar.done()
+        report["plots"] = [str(p) for p in written]
         print(f"plots written to {args.plots}: {', '.join(Path(p).name for p in report['plots'])}")
     if args.json:
         out = Path(args.json)
@@ -150,7 +157,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_plots(folder: Path, pipe: Pipeline, E, y, result: dict, args) -> list[Path]:
+def write_plots(
+    folder: Path, pipe: Pipeline, E, y, result: dict, args, progress=None
+) -> list[Path]:
     """Confusion matrix, learning curves and band-power topography into ``folder``."""
     from bci.evaluation import learning_curve
     from bci.plots import plot_band_power_topography, plot_confusion_matrix, plot_learning_curves
@@ -162,7 +171,7 @@ def write_plots(folder: Path, pipe: Pipeline, E, y, result: dict, args) -> list[
     ]
     full = pipe.clone().fit_epochs(E, y)
     model = full.model
-    curve = learning_curve(E, y, pipe.clone, cv=min(args.cv, 5), seed=args.seed)
+    curve = learning_curve(E, y, pipe.clone, cv=min(args.cv, 5), seed=args.seed, progress=progress)
     written.append(
         plot_learning_curves(
             folder / "learning_curves.png",

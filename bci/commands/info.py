@@ -155,18 +155,27 @@ def describe_source(src: object, *, seconds: float = 2.0) -> dict:
     """Read a live source (LSL stream or board) for ``seconds``; return a JSON-safe summary."""
     counts: dict[str, int] = {}
     n_samples = 0
+    first_ts = last_ts = None
     info = src.info
     deadline = time.monotonic() + max(0.0, float(seconds))
     while time.monotonic() < deadline:
-        data, _ts = src.pull()
+        data, ts = src.pull()
         n_samples += data.shape[1]
+        if len(ts):
+            first_ts = float(ts[0]) if first_ts is None else first_ts
+            last_ts = float(ts[-1])
         _mts, labels = src.pull_markers()
         for lab in labels:
             counts[lab] = counts.get(lab, 0) + 1
         if data.shape[1] == 0:
             time.sleep(0.01)  # a live stream: wait for the device, not for a test
     health = src.health
-    rate = float(health.effective_rate) if health is not None else None
+    if n_samples > 1 and last_ts is not None and last_ts > first_ts:
+        # From the samples' own timestamps: counting from the wall clock would mix in the
+        # connection's first silent moments and the first pull's backlog (160 Hz read 127.7).
+        rate = (n_samples - 1) / (last_ts - first_ts)
+    else:
+        rate = float(health.effective_rate) if health is not None else None
     dropped = int(health.dropped_samples) if health is not None else None
     return {
         "source": info.name,

@@ -7,9 +7,9 @@ import time
 from typing import TYPE_CHECKING
 
 from bci.commands.board_options import add_board_arguments, check_board_or_stream
-from bci.commands.display import display_available
 
 if TYPE_CHECKING:
+    from bci.live_report import LiveReport
     from bci.live_session import LiveSession
 
 
@@ -48,6 +48,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the stream"
     )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help=(
+            "when the stream comes back with other channels or rate, wait for the original "
+            "(default: end the session, exit 2)"
+        ),
+    )
     add_board_arguments(p)
     p.add_argument(
         "--save-adapted",
@@ -61,11 +69,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the stream and classify it; 0 on a normal end, 2 when the stream is refused."""
-    check_board_or_stream(args, "live")
-    from acquisition.lsl_source import LSLSource
+    """Open the stream and classify it; 0 on a normal end, 2 when the stream is refused.
+
+    Ends with a summary (windows classified, latency, dropped samples and, with
+    ``--markers``, the live accuracy against them), also on Ctrl-C or SIGTERM.
+    """
+    from bci.commands.display import window_problem
     from bci.errors import BCIError
-    from bci.live_session import LiveSession
+
+    check_board_or_stream(args, "live")
+    if not args.headless:
+        problem = window_problem()
+        if problem is not None:
+            raise BCIError(f"cannot open the live window: {problem}; or run with --headless")
+    from acquisition.lsl_source import LSLSource
+    from bci.live_report import LiveReport
     from bci.model_file import load_model
 
     pipeline = load_model(args.model)
@@ -80,26 +98,58 @@ def run(args: argparse.Namespace) -> int:
         source = open_board(args)
     else:
         query = {"name": args.stream} if args.stream else {"stype": "EEG"}
-        source = LSLSource(**query, marker_name=args.markers, timeout=args.timeout)
+        wanted = f"stream {args.stream!r}" if args.stream else "a stream of type EEG"
+        print(f"live: looking for {wanted} (up to {args.timeout:g} s)", flush=True)
+        source = LSLSource(
+            **query, marker_name=args.markers, timeout=args.timeout, wait_for_original=args.wait
+        )
     publish = args.publish or source.info.name
-    headless = args.headless or not display_available()
-    if headless:
-        with LiveSession(source, pipeline, publish_name=publish) as session:
-            code = _print_live(session, args.seconds)
+    report = LiveReport.for_pipeline(pipeline, with_markers=bool(args.markers))
+    if args.headless:
+        from bci.live_session import LiveSession
+
+        try:
+            session = LiveSession(source, pipeline, publish_name=publish)
+        except BaseException:
+            source.close()
+            raise
+        with session:
+            try:
+                code = _print_live(session, report, args.seconds)
+            except KeyboardInterrupt:
+                _save_adapted(pipeline, args.save_adapted)  # Ctrl-C ends a session normally
+                raise
         _save_adapted(pipeline, args.save_adapted)
         return code
-    from gui.live_window import open_live_window
-    from gui.qt import QtCore, app
+    from acquisition.errors import StreamChangedError
+    from gui.live_window import open_live_window, run_live_window
 
-    window = open_live_window(source, pipeline, publish_name=publish)
-    window.start()
-    if args.seconds:
-        QtCore.QTimer.singleShot(round(args.seconds * 1000), window.close)
-    app().exec()
+    def follow(window: object, update: object) -> None:
+        report.add(update)
+        if window.session.refused is not None:
+            window.close()  # a stream that came back different ends the session
+
+    window = None
+    try:
+        window = open_live_window(source, pipeline, publish_name=publish, on_tick=follow)
+        try:
+            run_live_window(None, window=window, seconds=args.seconds)
+        except KeyboardInterrupt:
+            if window.session is not None and window.session.refused is None:
+                window.session.close()
+                _save_adapted(pipeline, args.save_adapted)
+            raise
+    finally:
+        if window is None or window.session is None:
+            source.close()
+        else:
+            window.session.close()
+            for line in report.lines(window.session):
+                print(line, flush=True)
     if window.session is None:
-        source.close()
         return 2
-    window.session.close()
+    if window.session.refused is not None:
+        raise StreamChangedError(window.session.refused)
     _save_adapted(pipeline, args.save_adapted)
     return 0
 
@@ -117,8 +167,12 @@ def _save_adapted(pipeline, path: str | None) -> None:
     print(f"saved adapted model {out} ({pipeline.adapter.n_updates} supervised update(s))")
 
 
-def _print_live(session: LiveSession, seconds: float | None) -> int:
+def _print_live(session: LiveSession, report: LiveReport, seconds: float | None) -> int:
     import numpy as np
+
+    from acquisition.errors import StreamChangedError
+    from acquisition.source import EventLimiter
+    from bci.commands.stopping import Stopped, stop_flag
 
     info = session.info
     print(
@@ -126,31 +180,48 @@ def _print_live(session: LiveSession, seconds: float | None) -> int:
         f"{', '.join(session.classes)}; publishing '{session.publish_name}-probabilities'",
         flush=True,
     )
+    stopped = stop_flag()  # Ctrl-C / SIGTERM end the loop between steps, never inside one
     end = time.monotonic() + seconds if seconds else float("inf")
-    last_print = 0.0
-    while time.monotonic() < end:
-        update = session.step()
-        for ev in update.events:
-            print(f"stream: {ev.message}", flush=True)
-        for t, label in zip(update.marker_times, update.markers, strict=True):
-            print(f"marker {label!r} at {t:.3f}", flush=True)
-        now = time.monotonic()
-        if session.last_probabilities is not None and now - last_print >= 0.5:
-            last_print = now
-            p = session.last_probabilities
-            bars = "  ".join(f"{c} {v:4.0%}" for c, v in zip(session.classes, p, strict=True))
-            print(
-                f"{bars}  -> {session.classes[int(np.argmax(p))]:>8s}   latency median "
-                f"{1e3 * session.latency.median():.0f} ms, p95 {1e3 * session.latency.p95():.0f} ms",
-                flush=True,
-            )
-        time.sleep(0.01)  # pacing: each step handles whatever arrived meanwhile
-    health = session.health
-    if health is not None:
-        print(
-            f"live: {health.samples_received} samples received, {health.dropped_samples} "
-            f"dropped; latency median {1e3 * session.latency.median():.1f} ms, "
-            f"p95 {1e3 * session.latency.p95():.1f} ms",
-            flush=True,
-        )
+    last_print = last_window = time.monotonic()
+    fresh = False
+    limit = EventLimiter(1.0)  # gaps chunk after chunk: one line a second, with the count
+    try:
+        while time.monotonic() < end and stopped() is None:
+            update = session.step()
+            report.add(update)
+            if session.refused is not None:
+                break  # said once, by the command line's error line
+            for ev in limit(update.events):
+                print(f"stream: {ev.message}", flush=True)
+            for t, label in zip(update.marker_times, update.markers, strict=True):
+                print(f"marker {label!r} at {t:.3f}", flush=True)
+            now = time.monotonic()
+            if update.prob_times.size:
+                fresh, last_window = True, now
+            if now - last_print < 0.5:
+                pass
+            elif fresh:
+                last_print, fresh = now, False
+                p = session.last_probabilities
+                bars = "  ".join(f"{c} {v:4.0%}" for c, v in zip(session.classes, p, strict=True))
+                print(
+                    f"{bars}  -> {session.classes[int(np.argmax(p))]:>8s}   latency median "
+                    f"{1e3 * session.latency.median():.0f} ms, "
+                    f"p95 {1e3 * session.latency.p95():.0f} ms",
+                    flush=True,
+                )
+            elif now - last_window >= 2.0 and now - last_print >= 2.0:
+                # Repeating the last probabilities would pass them off as current.
+                last_print = now
+                print(f"no data from {info.name!r} for {now - last_window:.0f} s", flush=True)
+            time.sleep(0.01)  # pacing: each step handles whatever arrived meanwhile
+    finally:
+        for line in report.lines(session):
+            print(line, flush=True)
+    signum = stopped()
+    if signum is not None:
+        raise Stopped(signum)
+    if session.refused is not None:
+        # One line and exit 2 (the command line prints it), not stale probabilities.
+        raise StreamChangedError(session.refused)
     return 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 from bci.commands.board_options import add_board_arguments, check_board_or_stream
-from bci.commands.common import add_status_every_argument, stop_on_sigterm
+from bci.commands.common import add_status_every_argument, first_status_time, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from acquisition.errors import AcquisitionError
     from acquisition.recorder import Recorder
     from acquisition.xdf_check import check_xdf
+    from bci.commands.native_output import native_output_only_to
 
     if args.seconds is not None and not args.seconds > 0:
         raise AcquisitionError(f"record: --seconds must be > 0, got {args.seconds!r}")
@@ -71,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         streams.append(args.markers)
     check_writable(Path(args.out), overwrite=args.overwrite)
     stopped = stop_on_sigterm()
+    # LabRecorder's own lines ("Wrote footer ...") go to OUT.log, not between ours.
+    quiet = contextlib.ExitStack()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # checked writable above
+    quiet.enter_context(native_output_only_to(Path(f"{args.out}.log")))
     recorder = Recorder(args.out, streams=streams, timeout=args.timeout, overwrite=args.overwrite)
     recorder.start()
     if player is not None:
@@ -81,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     print(f"record: {', '.join(repr(s) for s in streams)} -> {out}; Ctrl-C stops", flush=True)
     started = time.monotonic()
-    next_status = started + args.status_every
+    next_status = first_status_time(started, args.status_every)
     code = 0
     try:
         while not stopped():
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
             player.stop()  # push what the board still holds before the recorder stops
         print("record: finishing the file (LabRecorder takes up to ~6 s)...", flush=True)
         recorder.stop()
+        quiet.close()
         if player is not None:
             player.close()
     elapsed = time.monotonic() - started

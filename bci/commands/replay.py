@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bci.commands.common import add_status_every_argument
+from bci.commands.common import add_status_every_argument, first_status_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 def drive(player, *, status_every: float, total: int | None = None) -> int:
     """Run ``player`` until it ends or Ctrl-C, printing a status line; return the exit code."""
     started = time.monotonic()
-    next_status = started + status_every
+    next_status = first_status_time(started, status_every)
     player.start()
     try:
         while not player.join(timeout=0.1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bci.commands.common import add_status_every_argument, stop_on_sigterm
+from bci.commands.common import add_status_every_argument, first_status_time, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     )
     stop = stop_on_sigterm()
     started = time.monotonic()
-    next_status = started + args.status_every
+    next_status = first_status_time(started, args.status_every)
     cues: list[tuple[float, str | None]] = []
     offset = 0.0
     player.start()

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from bci.commands.board_options import add_board_arguments
-from bci.commands.common import add_status_every_argument, stop_on_sigterm
+from bci.commands.common import add_status_every_argument, first_status_time, stop_on_sigterm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
         raise AcquisitionError("stream: give the board to publish, e.g. --board synthetic")
     if args.seconds is not None and not args.seconds > 0:
         raise AcquisitionError(f"stream: --seconds must be > 0, got {args.seconds!r}")
-    if not args.status_every > 0:
-        raise AcquisitionError(f"stream: --status-every must be > 0, got {args.status_every!r}")
     source = open_board(args)
     name = args.name or f"bci-{source.spec.name.replace(':', '-')}"
     player = publish_board(source, name)
@@ -52,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     )
     stopped = stop_on_sigterm()
     started = time.monotonic()
-    next_status = started + args.status_every
+    next_status = first_status_time(started, args.status_every)
     player.start()
     try:
         while not stopped() and player.running:

@@ -256,7 +256,12 @@ class CalibrationWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: object) -> None:
         self.timer.stop()
         if self._worker is None and not self.recording_closed.is_set():
-            self.run.close()  # closed mid-session: keep what was recorded
+            # Closed mid-session (a person, Ctrl-C, SIGTERM): keep what was recorded.
+            # LabRecorder needs a few seconds to finish the file; the window goes at once
+            # so nobody looks at a frozen screen meanwhile.
+            self.hide()
+            QtWidgets.QApplication.processEvents()
+            self.run.close()
             self.recording_closed.set()
         super().closeEvent(event)
 

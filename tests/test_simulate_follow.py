@@ -153,6 +153,8 @@ def test_calibrate_train_live_against_simulate_follow(tmp_path: Path) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
+    done = [line for line in out.splitlines() if line.startswith("simulate: done")]
+    print(done[-1] if done else out)
 
     # One decision per trial: the majority over windows that lie after the ramp-in (0.8 s of
     # signal after the cue) and end before the rest, as a user would read the bars.

@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         lag = sorted(headset.lateness)
         late = (
             f"; task changes after their cue by (samples) median {lag[len(lag) // 2]}, "
-            f"worst {lag[-1]}: {list(headset.lateness)}"
+            f"worst {lag[-1]}"
         )
     print(
         f"simulate: done, {player.samples_pushed} samples, {player.markers_pushed} cues{late}",

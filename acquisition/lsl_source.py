@@ -218,6 +218,10 @@ class MarkerInlet:
         Seconds to wait for the stream at construction.
     recover : bool
         Look for the stream again (same name) after it disappears.
+    sync_clock : bool
+        Estimate the clock offset before opening the stream (up to 2 s per connection),
+        so no later pull blocks for it: otherwise the first pull that returns markers
+        waits (~0.6 s) for that estimate, and whoever reacts to the markers reacts late.
     """
 
     def __init__(
@@ -228,7 +232,9 @@ class MarkerInlet:
         source_id: str | None = None,
         timeout: float = 5.0,
         recover: bool = True,
+        sync_clock: bool = False,
     ) -> None:
+        self._sync_clock = bool(sync_clock)
         info = resolve_stream(name=name, stype=stype, source_id=source_id, timeout=timeout)
         self.name = info.name()
         self._query = build_query(info.name(), stype, source_id)
@@ -246,6 +252,11 @@ class MarkerInlet:
         self._inlet = pylsl.StreamInlet(
             info, max_buflen=360, recover=False, processing_flags=pylsl.proc_clocksync
         )
+        if self._sync_clock:
+            try:
+                self._inlet.time_correction(timeout=2.0)
+            except pylsl.util.TimeoutError:
+                pass  # the first pull with data will wait for it instead
         self._inlet.open_stream(timeout=min(self._timeout, 2.0))
 
     def conditions(self) -> list[StreamEvent]:

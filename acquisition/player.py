@@ -128,6 +128,9 @@ class Player:
         self.samples_pushed = 0
         self.markers_pushed = 0
         self.error: BaseException | None = None
+        # (LSL time of the first sample, its source time, LSL seconds per source second),
+        # known once the first sample is pulled.
+        self._clock: tuple[float, float, float] | None = None
 
     @property
     def running(self) -> bool:
@@ -159,6 +162,19 @@ class Player:
         self.stop()
         self._outlet = None
         self._marker_outlet = None
+
+    def source_time(self, lsl_time: float) -> float | None:
+        """Map a ``pylsl.local_clock()`` time onto the source's own timestamps.
+
+        The inverse of the mapping the player stamps samples with, so a marker another
+        program stamped at ``lsl_time`` lands on the source sample published at that time.
+        None until the first sample has been pulled.
+        """
+        clock = self._clock
+        if clock is None:
+            return None
+        t0, first, scale = clock
+        return first + (float(lsl_time) - t0) / scale
 
     def wait_for_consumers(self, timeout: float = 5.0) -> bool:
         """Block until at least one inlet is connected to the EEG outlet (or ``timeout``)."""
@@ -224,6 +240,7 @@ class Player:
                 continue
             if first is None:
                 first = float(stamps[0])
+                self._clock = (t0, first, scale)
             when = mapped(stamps)
             if not math.isinf(self.speed):
                 self._sleep_until(float(when[-1]))
@@ -246,6 +263,7 @@ class Player:
                 continue
             if first is None:
                 first = float(stamps[0])
+                self._clock = (first if self.keep_timestamps else t0, first, 1.0)
             self._push(data, mapped(stamps))
             self._push_markers(mapped)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -172,6 +173,10 @@ class SimulatedHeadset(Source):
         self._label: str | None = None
         self._changes: list[tuple[int, str | None]] = []  # pending (sample, label)
         self._markers: list[tuple[int, str]] = []  # emitted, not yet pulled
+        #: Per timed change (``set_state(..., at=...)``), the samples between its own time
+        #: and where it happened: > 0 when its sample had already been generated (the most
+        #: recent 10000).
+        self.lateness: deque[int] = deque(maxlen=10_000)
         self._t0: float | None = None
         self.start_time = 0.0
         self._closed = False
@@ -241,21 +246,48 @@ class SimulatedHeadset(Source):
         self.close()
 
     # -- driving the simulated person -------------------------------------------------
-    def set_state(self, label: str | None) -> None:
-        """From now on the simulated person does ``label``; emit it as a marker.
+    def set_state(self, label: str | None, at: float | None = None) -> None:
+        """From now (or time ``at``) on the simulated person does ``label``; emit a marker.
 
         ``"left"``, ``"right"``, ``"feet"``: motor imagery. A key of ``ssvep_freqs``: attend
         that flicker. ``None`` or ``"rest"``: nothing. Any other string is emitted as a
         marker without changing the signal. ``None`` emits no marker.
 
-        In realtime mode "now" is the wall-clock sample; otherwise the next sample pulled.
+        Parameters
+        ----------
+        label : str or None
+            The task.
+        at : float, optional
+            When, on this headset's own timestamps (seconds, as ``pull`` returns them): the
+            change happens at the first sample stamped at or after ``at``, so a cue read
+            late still starts the task at the cue. A sample already generated cannot
+            change: then the change happens at the next sample generated (the difference
+            is recorded in :attr:`lateness`). None: "now",
+            which in realtime mode is the wall-clock sample, otherwise the next sample
+            pulled.
         """
         with self._lock:
             self._check_open()
-            at = max(self._pos, self._elapsed_samples()) if self.realtime else self._pos
+            now = max(self._pos, self._elapsed_samples()) if self.realtime else self._pos
+            if at is None:
+                sample = now
+            else:
+                wanted = self.sample_at(at)
+                sample = max(self._pos, wanted)
+                self.lateness.append(sample - wanted)
             if self._changes:
-                at = max(at, self._changes[-1][0])
-            self._schedule(at, label)
+                sample = max(sample, self._changes[-1][0])
+            self._schedule(sample, label)
+
+    def sample_at(self, when: float) -> int:
+        """Index of the first sample stamped at or after ``when`` (headset seconds)."""
+        when = float(when)
+        if not np.isfinite(when):
+            raise AcquisitionError(f"simulator: state change time must be finite, got {when!r}")
+        if self.realtime and self._t0 is None:
+            self._elapsed_samples()  # fixes start_time
+        # The tolerance absorbs the rounding of a stamp mapped from another clock.
+        return max(0, int(np.ceil((when - self.start_time) * self.sfreq - 1e-6)))
 
     def _schedule(self, sample: int, label: str | None) -> None:
         if label is not None:
@@ -507,20 +539,36 @@ class CueFollower:
         known = set(MOTOR_TARGETS) | set(self.headset.ssvep_freqs)
         return marker if marker in known else None
 
-    def follow(self, markers: Sequence[str]) -> None:
-        """Apply markers in their order: start the named task, keep it, or rest."""
-        for marker in markers:
+    def follow(self, markers: Sequence[str], times: Sequence[float] | None = None) -> None:
+        """Apply markers in their order: start the named task, keep it, or rest.
+
+        Parameters
+        ----------
+        markers : sequence of str
+            Cue markers, oldest first.
+        times : sequence of float, optional
+            Each marker's time on the headset's own timestamps (see
+            :meth:`SimulatedHeadset.set_state`'s ``at``): the person reacts at the cue,
+            however late it was read. None: react now.
+        """
+        if times is not None and len(times) != len(markers):
+            raise AcquisitionError(
+                f"CueFollower.follow: {len(markers)} markers but {len(times)} times; "
+                "give one time per marker (or none)"
+            )
+        for k, marker in enumerate(markers):
+            at = None if times is None else float(times[k])
             task = self.task_for(marker)
             if task is not None:
                 if task != self.doing:
                     self.doing = task
-                    self.headset.set_state(task)
+                    self.headset.set_state(task, at)
             elif str(marker).strip() in CONTINUE_MARKERS:
                 continue
             elif self.doing is not None:
                 self.doing = None
                 # "rest" (not None) so the change is marked on the headset's marker stream.
-                self.headset.set_state("rest")
+                self.headset.set_state("rest", at)
 
 
 def graz_cues(

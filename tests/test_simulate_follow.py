@@ -20,6 +20,7 @@ import pytest
 from live_helpers import CLASSES, short_paradigm
 
 from acquisition.lsl_source import LSLSource
+from acquisition.player import Player
 from acquisition.simulator import CueFollower, SimulatedHeadset
 from bci.calibration import CalibrationProtocol, timings_from_paradigm
 from bci.calibration_run import CalibrationRun
@@ -49,6 +50,26 @@ def test_cue_follower_maps_cues_to_tasks_and_rests_otherwise() -> None:
     plain.follow(["feet"])
     assert plain.headset.state == "feet"
     assert plain.task_for("T1") is None
+
+
+def test_player_source_time_inverts_the_stamps_it_publishes() -> None:
+    headset = SimulatedHeadset(seed=0)
+    player = Player(headset, name=f"clock-{uuid.uuid4().hex[:8]}", speed=SPEED)
+    assert player.source_time(pylsl.local_clock()) is None  # nothing pulled yet
+    with player:
+        found = pylsl.resolve_byprop("name", player.name, 1, 10)
+        assert found, "the player's stream did not appear"
+        inlet = pylsl.StreamInlet(found[0])
+        stamps: list[float] = []
+        deadline = time.monotonic() + 10
+        while len(stamps) < 100:
+            assert time.monotonic() < deadline, "no samples within 10 s"
+            _, ts = inlet.pull_chunk(timeout=0.5)
+            stamps.extend(ts)
+    # Each published stamp maps back onto its sample's own time: whole sample indices.
+    index = np.array([player.source_time(t) for t in stamps]) * headset.sfreq
+    np.testing.assert_allclose(index, np.round(index), atol=1e-3)
+    np.testing.assert_allclose(np.diff(index), 1.0, atol=1e-3)
 
 
 def _wait_for_line(proc: subprocess.Popen, text: str, timeout: float) -> str:
@@ -153,6 +174,8 @@ def test_calibrate_train_live_against_simulate_follow(tmp_path: Path) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
+    done = [line for line in out.splitlines() if line.startswith("simulate: done")]
+    print(done[-1] if done else out)
 
     # One decision per trial: the majority over windows that lie after the ramp-in (0.8 s of
     # signal after the cue) and end before the rest, as a user would read the bars.

@@ -11,6 +11,7 @@ from scipy import signal
 from acquisition.errors import AcquisitionError
 from acquisition.simulator import (
     DEFAULT_CH_NAMES,
+    CueFollower,
     SimulatedHeadset,
     graz_cues,
     simulate_recording,
@@ -128,6 +129,69 @@ def test_realtime_set_state_marks_the_current_wall_clock_sample():
             stamps, got = head.pull_markers()
         assert got == ["feet"]
         assert abs(stamps[0] - t_set) < 0.05
+
+
+def test_a_timed_cue_read_late_switches_at_its_own_sample_when_not_yet_generated():
+    sfreq = 250.0
+    # Reference: the whole recording generated offline, the cue exactly at sample 120.
+    ref = simulate_recording([(120 / sfreq, "left")], duration=1.0, seed=4, sfreq=sfreq)
+    head = SimulatedHeadset(seed=4, sfreq=sfreq)
+    first, _ = head.pull(100)  # the player has already asked for samples up to 100...
+    # ... when a cue stamped at sample 120 is read: it must switch there, not at 100.
+    head.set_state("left", at=120 / sfreq)
+    rest, times = head.pull(150)
+    assert list(head.lateness) == [0]
+    np.testing.assert_array_equal(np.concatenate([first, rest], axis=1), ref.data[:, :250])
+    stamps, labels = head.pull_markers()
+    assert labels == ["left"] and stamps[0] == times[20]
+    # Read after its sample was generated: the next sample, the lateness recorded.
+    head.set_state("rest", at=200 / sfreq)
+    assert list(head.lateness) == [0, 50]
+    head.pull(10)
+    stamps, labels = head.pull_markers()
+    assert labels == ["rest"] and round(stamps[0] * sfreq) == 250
+    # Untimed changes (set_state(label)) keep meaning "from the next sample".
+    head.set_state("right")
+    head.pull(1)
+    assert round(head.pull_markers()[0][0] * sfreq) == 260
+    assert len(head.lateness) == 2
+
+
+def test_cue_follower_with_times_switches_at_each_cue():
+    sfreq = 250.0
+    ref = simulate_recording([(0.6, "right"), (1.4, "rest")], duration=2.0, seed=6, sfreq=sfreq)
+    head = SimulatedHeadset(seed=6, sfreq=sfreq)
+    follower = CueFollower(head, {"T2": "right"})
+    first, _ = head.pull(100)
+    # Markers read in one batch, long after the fixation, all before their samples.
+    follower.follow(["fixation", "T2", "imagery", "rest"], times=[0.2, 0.6, 0.8, 1.4])
+    data = np.concatenate([first, head.pull(400)[0]], axis=1)
+    np.testing.assert_array_equal(data, ref.data)
+    assert list(head.lateness) == [0, 0]
+    with pytest.raises(AcquisitionError, match="2 markers but 1 times"):
+        follower.follow(["T2", "rest"], times=[2.0])
+
+
+def test_realtime_timed_cue_lands_on_its_sample_if_not_yet_pulled():
+    sfreq = 1000.0
+    with SimulatedHeadset(seed=0, sfreq=sfreq, realtime=True) as head:
+        head.pull()
+        deadline = time.monotonic() + 5
+        while head.position < 50:
+            assert time.monotonic() < deadline
+            head.pull()
+        # A cue stamped (headset clock) just after the last pulled sample: some samples
+        # may have elapsed since, but none was generated, so it lands exactly there.
+        at = head.start_time + (head.position + 3) / sfreq
+        head.set_state("feet", at=at)
+        got: list[str] = []
+        while not got:
+            assert time.monotonic() < deadline
+            head.pull()
+            stamps, got = head.pull_markers()
+        assert got == ["feet"]
+        assert abs(stamps[0] - at) < 0.5 / sfreq
+        assert list(head.lateness) == [0]
 
 
 def _epochs_logpower(rec, tmin=0.5, tmax=3.5, band=(8.0, 30.0)):

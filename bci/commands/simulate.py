@@ -82,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
         name=args.name,
         realtime=realtime,
     )
-    player = Player(headset, name=args.name, speed=args.speed)
-    follower = _follower(args, headset) if args.follow else None
+    # Following, the person changes task at the cue's own timestamp unless its sample was
+    # already generated: chunks of at most 40 ms of signal keep that look-ahead small.
+    chunk = min(0.02, 0.04 / args.speed) if args.follow else 0.02
+    player = Player(headset, name=args.name, speed=args.speed, chunk_seconds=chunk)
+    follower = _follower(args, headset, player) if args.follow else None
     what = f"following the cues on {args.follow!r}" if follower else f"cues {args.classes}"
     print(
         f"simulate: {headset.info.n_channels} channels at {args.sfreq:g} Hz on LSL "
@@ -129,8 +132,16 @@ def run(args: argparse.Namespace) -> int:
     player.close()
     if player.error is not None:
         raise player.error
+    late = ""
+    if headset.lateness:
+        lag = sorted(headset.lateness)
+        late = (
+            f"; task changes after their cue by (samples) median {lag[len(lag) // 2]}, "
+            f"worst {lag[-1]}"
+        )
     print(
-        f"simulate: done, {player.samples_pushed} samples, {player.markers_pushed} cues", flush=True
+        f"simulate: done, {player.samples_pushed} samples, {player.markers_pushed} cues{late}",
+        flush=True,
     )
     return 0
 
@@ -138,9 +149,10 @@ def run(args: argparse.Namespace) -> int:
 class _FollowStream:
     """Waits (without blocking for long) for the marker stream to follow, then follows it."""
 
-    def __init__(self, name: str, follower: object) -> None:
+    def __init__(self, name: str, follower: object, player: object) -> None:
         self.name = name
         self.follower = follower
+        self.player = player
         self.inlet = None
         self._next_try = 0.0
 
@@ -154,16 +166,19 @@ class _FollowStream:
                 return
             self._next_try = time.monotonic() + 0.5
             try:
-                self.inlet = MarkerInlet(self.name, timeout=0.2)
+                self.inlet = MarkerInlet(self.name, timeout=0.2, sync_clock=True)
             except StreamNotFoundError:
                 return
             print(f"simulate: following the cues on {self.name!r}", flush=True)
-        _times, labels = self.inlet.pull_markers()
+        stamps, labels = self.inlet.pull_markers()
         if labels:
-            self.follower.follow(labels)
+            # Cue stamps (LSL clock) onto the headset's clock, so each change lands on the
+            # sample published at the cue, however late the cue was read.
+            times = [self.player.source_time(t) for t in stamps]
+            self.follower.follow(labels, None if None in times else times)
 
 
-def _follower(args: argparse.Namespace, headset: object) -> _FollowStream:
+def _follower(args: argparse.Namespace, headset: object, player: object) -> _FollowStream:
     from acquisition.simulator import CueFollower
 
     classes = None
@@ -172,4 +187,4 @@ def _follower(args: argparse.Namespace, headset: object) -> _FollowStream:
 
         paradigm = resolve_paradigm(args.paradigm)
         classes = {str(marker): name for name, marker in paradigm.classes.items()}
-    return _FollowStream(args.follow, CueFollower(headset, classes))
+    return _FollowStream(args.follow, CueFollower(headset, classes), player)

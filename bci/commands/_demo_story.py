@@ -25,6 +25,7 @@ when ``bci demo`` runs, never when the commands register.
 
 from __future__ import annotations
 
+import html
 import tempfile
 import time
 import uuid
@@ -351,9 +352,11 @@ def _live_in_window(
         if accuracy.n == 0:
             return "Live classification over: no window could be scored."
         per_class = ", ".join(f"{c} {a:.0%}" for c, a in accuracy.per_class().items())
+        # Rich text: the verdict says "p < 0.05", and a bare "<" would open a tag and
+        # swallow the rest of the sentence on screen.
         return (
             f"Live accuracy <b>{accuracy.accuracy:.0%}</b> over {accuracy.n} windows "
-            f"(by class: {per_class}): {accuracy_verdict(accuracy, step)}."
+            + html.escape(f"(by class: {per_class}): {accuracy_verdict(accuracy, step)}.")
         )
 
     run_live_window(

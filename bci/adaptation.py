@@ -141,10 +141,18 @@ class SessionAdapter:
     """
 
     def __init__(
-        self, *, method: str, alpha: float, supervised: bool, cues: CuedTrials | None = None
+        self,
+        *,
+        method: str,
+        alpha: float,
+        supervised: bool,
+        cues: CuedTrials | None = None,
+        warmup: float | None = None,
     ) -> None:
         self.method = method
         self.alpha = float(alpha)
+        #: ``hop / window`` of the online windows (the running mean's warm-up).
+        self.warmup = warmup
         self.supervised = bool(supervised)
         #: Class markers of the session (supervised adaptation labels windows with them).
         self.cues = cues
@@ -159,11 +167,13 @@ class SessionAdapter:
         if not a.enabled and not a.supervised:
             return None
         cues = CuedTrials(paradigm, paradigm.online.window, sfreq) if a.supervised else None
+        on = paradigm.online
         return cls(
             method=a.method,
-            alpha=a.alpha(paradigm.online.step),
+            alpha=a.alpha(on.step),
             supervised=a.supervised,
             cues=cues,
+            warmup=min(1.0, on.step / on.window),
         )
 
     @property
@@ -181,7 +191,7 @@ class SessionAdapter:
         last.fit(Z, y)
         if not self.recentres:
             return last.transform(Z)
-        self.recentring = make_recentring(last, alpha=self.alpha)
+        self.recentring = make_recentring(last, alpha=self.alpha, warmup=self.warmup)
         return self.recentring.fit_transform(last, Z, groups)
 
     def features(self, steps: list, E: np.ndarray, groups) -> np.ndarray:
@@ -247,6 +257,8 @@ class SessionAdapter:
             )
         self.recentring = cls.from_state(rmeta, arrays)
         self.recentring.alpha = self.alpha
+        if hasattr(self.recentring, "warmup"):
+            self.recentring.warmup = self.warmup
 
     def _require_fitted(self) -> None:
         if self.recentring is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from bci.features.recentre import (
     FeatureStandardising,
     RunningMean,
     geodesic_step,
+    running_step,
 )
 from bci.features.riemann import invsqrtm, logm, riemannian_mean
 from bci.features.tangent_space import TangentSpace
@@ -145,3 +148,84 @@ def test_state_round_trip_and_bad_state() -> None:
         CovarianceRecentring.from_state(meta, {"reference": -np.eye(4)[None]})
     with pytest.raises(BCIError, match="finite square"):
         CovarianceRecentring.from_state(meta, {"reference": np.ones((2, 3))})
+
+
+def test_running_step_is_a_cumulative_mean_then_the_fixed_step() -> None:
+    # hop / window = 1/8: the prior counts as one window, each update as 1/8 of one.
+    steps = [running_step(n, 0.002, 0.125) for n in range(2000)]
+    assert steps[0] == pytest.approx(0.125 / 1.125)
+    assert all(a >= b for a, b in itertools.pairwise(steps))
+    assert steps[-1] == 0.002
+    # In seconds: hop / (window + elapsed) until it reaches hop / memory.
+    assert running_step(79, 0.0, 0.125) == pytest.approx(0.25 / (2.0 + 80 * 0.25))
+    assert running_step(5, 0.01, None) == 0.01
+    with pytest.raises(BCIError, match="warmup"):
+        RunningMean(np.eye(2)[None], alpha=0.1, warmup=2.0)
+
+
+def test_warmed_up_running_mean_is_the_weighted_mean_of_prior_and_windows() -> None:
+    """Commuting (diagonal) matrices: the geodesic mean is the mean of the logarithms."""
+    rng = np.random.default_rng(7)
+    logs = rng.normal(size=(50, 3))
+    run = RunningMean(np.eye(3)[None], alpha=1e-6, warmup=0.5)
+    for d in logs:
+        run.update(np.diag(np.exp(d))[None])
+    # Prior (log = 0) of weight 1, every window of weight 0.5.
+    expected = 0.5 * logs.sum(axis=0) / (1.0 + 0.5 * len(logs))
+    assert np.allclose(np.log(np.diag(run.mean[0])), expected, atol=1e-10)
+
+
+def test_warm_up_reaches_a_new_session_sooner_than_the_fixed_step() -> None:
+    rng = np.random.default_rng(8)
+    true = random_spd(rng, 4, spread=1.5)
+    covs = wishart_stream(rng, true, 400)
+    batch = riemannian_mean(covs)
+    err = {}
+    for warmup in (None, 0.125):
+        run = RunningMean(5.0 * np.eye(4)[None], alpha=0.002, warmup=warmup)
+        for c in covs:
+            run.update(c[None])
+        err[warmup] = distance(run.mean[0], batch)
+    assert distance(5.0 * np.eye(4), batch) > 2.0
+    assert err[0.125] < 0.5 * err[None]
+    assert err[0.125] < 0.3
+
+
+def test_prior_weight_is_dispersion_over_spread_of_session_means() -> None:
+    """Sessions far apart (relative to their dispersion) give the reference little weight."""
+    rng = np.random.default_rng(9)
+    weights = {}
+    for gain in (1.2, 3.0):
+        E, groups = [], []
+        for g in range(4):
+            shift = np.diag(gain ** rng.uniform(-1, 1, 4))
+            E.append(shift @ _epochs(rng, 20)[0])
+            groups += [g] * 40
+        E = np.concatenate(E)
+        step = TangentSpace(shrinkage=0.0).fit(E)
+        rec = CovarianceRecentring(alpha=0.002, warmup=0.125)
+        F = rec.fit_transform(step, E, np.asarray(groups))
+        sigma2 = np.mean(np.sum(F**2, axis=1))
+        tau2 = np.mean(
+            [
+                distance(rec.reference_[0], np.linalg.inv(i[0] @ i[0])) ** 2
+                for i in rec.group_isqrt_.values()
+            ]
+        )
+        assert rec.prior_windows_ == pytest.approx(sigma2 / tau2, rel=1e-6)
+        weights[gain] = rec.prior_windows_
+        # Online: the learnt weight sets the early steps.
+        rec.start_online()
+        assert rec._running.step == pytest.approx(0.125 / (weights[gain] + 0.125))
+    assert weights[3.0] < weights[1.2]
+    # One training group: no spread to measure, the fixed step from the first window.
+    one = CovarianceRecentring(alpha=0.002, warmup=0.125)
+    one.fit_transform(step, E, None)
+    assert one.prior_windows_ is None
+    one.start_online()
+    assert one._running.step == 0.002
+    # The weight travels with the model file; a bad one is refused.
+    meta, arrays = rec.to_state()
+    assert CovarianceRecentring.from_state(meta, arrays).prior_windows_ == rec.prior_windows_
+    with pytest.raises(BCIError, match="prior_windows"):
+        CovarianceRecentring.from_state({**meta, "prior_windows": -1.0}, arrays)

@@ -21,21 +21,27 @@ unsupervised: no labels are used). Online (:meth:`start_online` then
 all training epochs; what a model file stores) and tracks a running mean of the windows it
 has classified: window ``t`` is mapped with the reference of windows ``< t``, then updates it.
 
-The running mean is the geodesic update ``M <- M^1/2 (M^-1/2 C M^-1/2)^alpha M^1/2`` with
-a fixed step ``alpha = online.step / memory``: an exponential forgetting on the manifold
-with a time constant of ``memory`` seconds, whatever the window hop. Why a fixed step from
-the first window rather than a ``1/(n+1)`` warm-up: online windows overlap (a 2 s window
-every 0.25 s) and trials come in single-class blocks, so a warm-up that trusts the first
-few windows whitens away the class of the first trial (the reference *becomes* that
-trial). The training reference is a sound prior, so it gets the weight of one memory; on a
-stationary stream the estimate still converges geometrically, ``(1 - alpha)^n``, to within
-``O(sqrt(alpha))`` of the batch mean. Measured on SSVEP-exo 01-06 leave-one-recording-out
-(causal epoch accuracy): warm-up 1/(n+2) 0.727, prior of 8 windows 0.732, of 40 windows
-0.748, fixed step 0.763 (batch re-centring 0.753).
+The running mean is the geodesic update ``M <- M^1/2 (M^-1/2 C M^-1/2)^a M^1/2``. Its
+step (:func:`running_step`) is the exact recursive (Welford) form of a weighted mean in
+which the training reference counts as ``w0`` independent windows and each window as
+``r = hop / window`` of one (overlapping windows are not independent), floored at
+``alpha = online.step / memory`` (exponential forgetting, time constant ``memory``
+seconds, whatever the hop): ``max(hop / (w0 * window + elapsed), alpha)``. ``w0`` is an
+empirical-Bayes weight learnt at training (:meth:`CovarianceRecentring.prior_windows`):
+the within-session dispersion over the spread of the training sessions' means around the
+training reference (Morris, JASA 1983). Far-apart sessions (other people) make the
+reference a weak prior and the mean moves fast early; with one training session there is
+no spread to measure and the step is ``alpha`` from the first window (the training
+reference weighs one memory). Why not a plain ``1/(n+1)`` warm-up (``w0 = 1``): trials
+come in single-class blocks, so trusting the first few windows whitens away the first
+trial's class. Measured on SSVEP-exo 01-06 (causal epoch accuracy; batch re-centring
+0.747 leave-one-recording-out, 0.688 leave-one-subject-out): fixed step 0.755 / 0.643,
+``w0 = 1`` 0.719 / 0.656, learnt ``w0`` (about 3-4 windows there) 0.755 / 0.674.
 
-Stretching (matching each group's dispersion, Rodrigues et al., IEEE TBME 2019) was
-measured too (+0.008 batch on the same split, within noise) and left out: a dispersion
-learnt from epochs does not carry over to online windows of another length and content.
+Stretching (each group's tangent vectors scaled to unit dispersion, Rodrigues et al.,
+IEEE TBME 2019) was measured (SSVEP-exo batch +0.008 leave-one-recording-out, +0.010
+leave-one-subject-out) and left out: it lowered PhysioNet S001 fists/feet and the
+within-recording figures, and with supervised updates online it collapsed S001 to 0.40.
 """
 
 from __future__ import annotations
@@ -44,6 +50,30 @@ import numpy as np
 
 from bci.errors import BCIError
 from bci.features.riemann import eig_fn, invsqrtm, riemannian_mean, sqrtm
+
+
+def running_step(n: int, alpha: float, warmup: float | None, prior: float = 1.0) -> float:
+    """Step of update ``n + 1`` of a running mean started from a prior.
+
+    Without ``warmup``: the fixed step ``alpha``. With ``warmup = r`` (the independent
+    windows one update is worth: ``hop / window`` for overlapping windows, 1 when they do
+    not overlap) the running mean is the weighted mean of the prior, of weight ``prior``
+    windows, and of the ``n + 1`` windows so far, each of weight ``r``; the exact recursive
+    (Welford) form of that mean moves by ``r / (prior + (n + 1) r)``: in seconds,
+    ``hop / (prior * window + elapsed)``. Once that falls to ``alpha = hop / memory`` it
+    stays there (exponential forgetting, time constant ``memory``).
+    """
+    if warmup is None:
+        return float(alpha)
+    return max(float(warmup) / (float(prior) + (n + 1) * float(warmup)), float(alpha))
+
+
+def _check_warmup(warmup: float | None) -> float | None:
+    if warmup is None:
+        return None
+    if not 0.0 < float(warmup) <= 1.0:
+        raise BCIError(f"running mean warmup (hop / window) must be in (0, 1], got {warmup!r}")
+    return float(warmup)
 
 
 def geodesic_step(mean: np.ndarray, covs: np.ndarray, alpha: float) -> np.ndarray:
@@ -65,13 +95,28 @@ class RunningMean:
     reference : ndarray, shape (..., n, n)
         Starting point (one matrix per block, e.g. per frequency band).
     alpha : float
-        Geodesic step of every update, in (0, 1] (see the module notes).
+        Geodesic step once warmed up, in (0, 1] (see the module notes).
+    warmup : float, optional
+        Independent windows one update is worth (``hop / window``); None: step ``alpha``.
+    prior : float
+        Weight of ``reference``, in independent windows (see :func:`running_step`).
     """
 
-    def __init__(self, reference: np.ndarray, *, alpha: float) -> None:
+    def __init__(
+        self,
+        reference: np.ndarray,
+        *,
+        alpha: float,
+        warmup: float | None = None,
+        prior: float = 1.0,
+    ) -> None:
         if not 0.0 < float(alpha) <= 1.0:
             raise BCIError(f"running mean step alpha must be in (0, 1], got {alpha!r}")
+        if not (np.isfinite(prior) and float(prior) > 0):
+            raise BCIError(f"running mean prior weight must be a positive number, got {prior!r}")
         self.alpha = float(alpha)
+        self.warmup = _check_warmup(warmup)
+        self.prior = float(prior)
         self.mean = np.array(reference, dtype=np.float64)
         self.n = 0
         self._isqrt: np.ndarray | None = None
@@ -83,9 +128,14 @@ class RunningMean:
             self._isqrt = invsqrtm(self.mean)
         return self._isqrt
 
+    @property
+    def step(self) -> float:
+        """Geodesic step of the next update."""
+        return running_step(self.n, self.alpha, self.warmup, self.prior)
+
     def update(self, covs: np.ndarray) -> None:
-        """Move toward ``covs`` (same shape as the mean) by ``alpha`` along the geodesic."""
-        self.mean = geodesic_step(self.mean, covs, self.alpha)
+        """Move toward ``covs`` (same shape as the mean) by :attr:`step` along the geodesic."""
+        self.mean = geodesic_step(self.mean, covs, self.step)
         self.n += 1
         self._isqrt = None
 
@@ -137,14 +187,20 @@ class CovarianceRecentring:
     Parameters
     ----------
     alpha : float
-        Geodesic step of the online running mean (see the module notes).
+        Geodesic step of the online running mean once warmed up (see the module notes).
+    warmup : float, optional
+        ``hop / window`` of the online windows: with a learnt prior weight, the running
+        mean's early steps are :func:`running_step`'s. None: the fixed step ``alpha``.
     """
 
     kind = "recentre_covariance"
 
-    def __init__(self, *, alpha: float) -> None:
+    def __init__(self, *, alpha: float, warmup: float | None = None) -> None:
         self.alpha = float(alpha)
+        self.warmup = _check_warmup(warmup)
         self.reference_: np.ndarray | None = None  # (n_blocks, c, c): start of a session
+        #: Weight of the training reference in independent windows (None: fixed step).
+        self.prior_windows_: float | None = None
         self.group_isqrt_: dict = {}
         self._running: RunningMean | None = None
 
@@ -159,7 +215,43 @@ class CovarianceRecentring:
         for gid in dict.fromkeys(g.tolist()):
             idx = np.flatnonzero(g == gid)
             self.group_isqrt_[gid] = invsqrtm(_block_means(covs[:, idx]))
-        return self._map(step, covs, g, {})
+        out = self._map(step, covs, g, {})
+        self.prior_windows_ = self.prior_windows(out, g)
+        return out
+
+    def prior_windows(self, features: np.ndarray, g: np.ndarray) -> float | None:
+        """Empirical-Bayes weight of the training reference as a new session's mean.
+
+        A session's mean lies at squared distance ``tau^2`` from the training reference
+        (the training groups' means, averaged); an independent window lies at ``sigma^2``
+        from its session's mean (the groups' dispersion: the squared norm of a re-centred
+        tangent vector is that distance). In the normal model the posterior mean after
+        ``n`` windows weighs the prior as ``sigma^2 / tau^2`` windows (Morris, JASA 1983).
+        Distances are on the product of the blocks' manifolds. With one training group
+        there is no ``tau^2``: None (the fixed step).
+        """
+        groups = list(dict.fromkeys(g.tolist()))
+        if len(groups) < 2 or self.reference_ is None:
+            return None
+        ref_isqrt = invsqrtm(self.reference_)
+        tau2 = float(
+            np.mean(
+                [
+                    sum(
+                        _distance_sq(r, m)
+                        for r, m in zip(
+                            ref_isqrt, _inverse_square(self.group_isqrt_[gid]), strict=True
+                        )
+                    )
+                    for gid in groups
+                ]
+            )
+        )
+        sq = np.sum(features * features, axis=1)
+        sigma2 = float(np.mean([np.mean(sq[g == gid]) for gid in groups]))
+        if not (np.isfinite(tau2) and tau2 > 1e-12 * max(sigma2, 1.0)):
+            return None
+        return sigma2 / tau2
 
     def transform(self, step, Z: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         """Batch re-centring: seen groups at their training mean, new ones at their own."""
@@ -185,7 +277,13 @@ class CovarianceRecentring:
     def start_online(self) -> None:
         """Start a session at the training reference."""
         self._require_fitted()
-        self._running = RunningMean(self.reference_, alpha=self.alpha)
+        prior = self.prior_windows_
+        self._running = RunningMean(
+            self.reference_,
+            alpha=self.alpha,
+            warmup=None if prior is None else self.warmup,
+            prior=1.0 if prior is None else prior,
+        )
 
     def transform_online(self, step, Z: np.ndarray, *, update: bool = True) -> np.ndarray:
         """Map windows in time order, each at the running mean of the windows before it."""
@@ -218,7 +316,8 @@ class CovarianceRecentring:
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(meta, arrays)``: the training reference a session starts from."""
         self._require_fitted()
-        return {"type": self.kind, "alpha": self.alpha}, {"reference": self.reference_.copy()}
+        meta = {"type": self.kind, "alpha": self.alpha, "prior_windows": self.prior_windows_}
+        return meta, {"reference": self.reference_.copy()}
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> CovarianceRecentring:
@@ -232,6 +331,13 @@ class CovarianceRecentring:
         if np.any(np.linalg.eigvalsh(0.5 * (ref + np.swapaxes(ref, 1, 2))) <= 0):
             raise BCIError("re-centring state: reference matrices are not positive definite")
         out.reference_ = ref
+        prior = meta.get("prior_windows")
+        if prior is not None:
+            if isinstance(prior, bool) or not isinstance(prior, int | float):
+                raise BCIError(f"re-centring state: prior_windows must be a number, got {prior!r}")
+            if not (np.isfinite(prior) and prior > 0):
+                raise BCIError(f"re-centring state: prior_windows must be > 0, got {prior!r}")
+            out.prior_windows_ = float(prior)
         return out
 
     def _require_fitted(self) -> None:
@@ -351,6 +457,12 @@ def _block_means(covs: np.ndarray) -> np.ndarray:
     return np.stack([riemannian_mean(c) for c in covs])
 
 
+def _distance_sq(ref_isqrt: np.ndarray, c: np.ndarray) -> float:
+    """Squared affine-invariant distance from the point whitened by ``ref_isqrt`` to ``c``."""
+    w = np.linalg.eigvalsh(ref_isqrt @ c @ ref_isqrt)
+    return float(np.sum(np.log(w) ** 2))
+
+
 def _inverse_square(isqrt: np.ndarray) -> np.ndarray:
     """``M`` from its whitening matrix ``M^-1/2``."""
     inv = np.linalg.inv(isqrt)
@@ -358,10 +470,10 @@ def _inverse_square(isqrt: np.ndarray) -> np.ndarray:
     return 0.5 * (m + np.swapaxes(m, -1, -2))
 
 
-def make_recentring(step, *, alpha: float):
+def make_recentring(step, *, alpha: float, warmup: float | None = None):
     """The re-centring that fits ``step``: covariance steps are re-centred on the manifold."""
     if hasattr(step, "block_covariances"):
-        return CovarianceRecentring(alpha=alpha)
+        return CovarianceRecentring(alpha=alpha, warmup=warmup)
     return FeatureStandardising(alpha=alpha)
 
 

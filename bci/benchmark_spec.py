@@ -31,13 +31,19 @@ from __future__ import annotations
 
 import glob
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from bci.errors import ParadigmError
 from bci.evaluation import GROUP_BY
-from bci.paradigm import Paradigm, _Reader, _tname, builtin_paradigm, builtin_paradigms
+from bci.paradigm import (
+    Paradigm,
+    _Reader,
+    _tname,
+    builtin_paradigm,
+    builtin_paradigms,
+    read_toml_file,
+)
 
 #: Bounds on what a benchmark file may ask for, checked before anything is built.
 MAX_SUBJECTS = 10_000
@@ -91,16 +97,7 @@ def load_benchmark_spec(path: str | Path) -> BenchmarkSpec:
         the file and the key.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParadigmError(f"{p}: benchmark file not found; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParadigmError(f"{p}: cannot read the benchmark file ({exc})") from None
-    try:
-        d = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ParadigmError(f"{p}: not valid TOML ({exc})") from None
+    d = read_toml_file(p, "benchmark file")
     return parse_benchmark_spec(d, source=str(p), base=p.resolve().parent)
 
 

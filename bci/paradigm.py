@@ -359,13 +359,25 @@ def load_paradigm(path: str | Path) -> Paradigm:
         impossible value; the message names the file and the key.
     """
     p = Path(path)
+    return _parse(read_toml_file(p, "paradigm file"), str(p))
+
+
+def read_toml_file(path: str | Path, what: str) -> dict:
+    """Read and parse the TOML file ``path`` (a ``what``, named in errors).
+
+    Raises
+    ------
+    ParadigmError
+        The file is missing or unreadable, not valid TOML, or nested too deeply.
+    """
+    p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ParadigmError(f"{p}: paradigm file not found; check the path") from None
+        raise ParadigmError(f"{p}: {what} not found; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ParadigmError(f"{p}: cannot read the paradigm file ({exc})") from None
-    return _parse(_loads_toml(text, str(p)), str(p))
+        raise ParadigmError(f"{p}: cannot read the {what} ({exc})") from None
+    return _loads_toml(text, str(p))
 
 
 def _loads_toml(text: str, source: str) -> dict:

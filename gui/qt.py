@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -21,7 +19,7 @@ CLASS_COLORS = (
     "#ff9da7",
 )
 
-__all__ = ["CLASS_COLORS", "QtCore", "QtGui", "QtWidgets", "app", "display_available", "pg"]
+__all__ = ["CLASS_COLORS", "QtCore", "QtGui", "QtWidgets", "app", "pg"]
 
 
 def class_color(index: int) -> str:
@@ -32,10 +30,3 @@ def class_color(index: int) -> str:
 def app() -> QtWidgets.QApplication:
     """Return the running QApplication, creating it if needed."""
     return pg.mkQApp("bci")
-
-
-def display_available() -> bool:
-    """True when a window can be shown: a display server, or Qt's offscreen platform."""
-    if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen":
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

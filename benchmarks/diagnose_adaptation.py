@@ -300,11 +300,11 @@ def ssvep_windows() -> None:
     for more in (False, True):
         what = f"{len(WINDOW_STARTS)} windows a trial" if more else "1 epoch a trial (shipped)"
         print(
-            f"{'LORO, ' + what:44s} {np.mean(cross[more]):.3f} | "
+            f"{'LORO, ' + what:56s} {np.mean(cross[more]):.3f} | "
             + " ".join(f"{v:.2f}" for v in cross[more])
         )
         print(
-            f"{'within-recording (by trial), ' + what:44s} {np.mean(within[more]):.3f} | "
+            f"{'within-recording (by trial), ' + what:56s} {np.mean(within[more]):.3f} | "
             + " ".join(f"{v:.2f}" for v in within[more])
         )
 

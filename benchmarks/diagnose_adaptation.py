@@ -1,6 +1,6 @@
 """What limits the re-centred leave-one-recording-out figure (issue 11): a diagnosis, not a tuning.
 
-Run: ``.venv/bin/python benchmarks/diagnose_adaptation.py [--no-mi]``
+Run: ``.venv/bin/python benchmarks/diagnose_adaptation.py [--only ssvep,windows,mi]``
 
 It re-computes the shipped SSVEP-exo paradigm's filter-bank covariances once (OAS, the
 product's own steps) and asks, fold by fold (subject 01-06, train on one recording, test
@@ -21,12 +21,12 @@ on the other; 32 epochs each):
   choice: it looks at the test folds) the figure at each L2 of a grid;
 - whether the number of training examples is the limit: training on the 2 s windows that
   start 1.0, 1.5, ..., 3.0 s after each cue (all inside the 5 s stimulation; the test
-  epochs stay 2-4 s), across sessions and within a recording (folds by trial, so the
-  windows of one trial never straddle a split);
+  epochs stay 2-4 s), across sessions, across people and within a recording (folds by
+  trial, so the windows of one trial never straddle a split);
 - how noisy the figure is: McNemar's exact test of re-centred against none on the paired
   epochs, and a bootstrap interval over epochs.
 
-``--no-mi`` skips PhysioNet S001 (runs as groups, leave-one-run-out: imagined and executed
+``mi``: PhysioNet S001 (runs as groups, leave-one-run-out: imagined and executed
 left/right, imagined and executed fists/feet), where it asks whether the left/right drop
 with re-centring is systematic (McNemar on the paired epochs of two independent run sets).
 
@@ -260,6 +260,8 @@ def ssvep_windows() -> None:
     length = par.epochs.tmax - par.epochs.tmin
     cross = {False: [], True: []}
     within = {False: [], True: []}
+    subjects = {}
+    test_start = par.epochs.tmin
     for s in range(1, 7):
         folder = glob.escape(str(DATA / f"ssvep-exo/subject{s:02d}")) + "/*_raw.fif"
         recs = [load_recording(p) for p in sorted(glob.glob(folder))]
@@ -273,7 +275,7 @@ def ssvep_windows() -> None:
                 E, y, _ = pipe.epochs_from_recording(rec)
                 by_start[t0] = (pipe.steps[-1].block_covariances(E), np.asarray(y))
             per.append(by_start)
-        test_start = par.epochs.tmin
+        subjects[s] = per
         for more in (False, True):
             starts = WINDOW_STARTS if more else (test_start,)
             for te in (0, 1):
@@ -296,7 +298,25 @@ def ssvep_windows() -> None:
                     h.append(hits(tangent(covs, mean), ytr, test, y[fold == f]))
                 within[more].append(np.concatenate(h).mean())
         print(f"  windows: subject {s:02d}", flush=True)
-    print("\ntraining examples (re-centred; test epochs 2-4 s; per held-out recording)")
+    loso = {False: [], True: []}
+    for more in (False, True):
+        starts = WINDOW_STARTS if more else (test_start,)
+        for s in subjects:
+            X, y = [], []
+            for other, per in subjects.items():
+                for rec in per if other != s else ():
+                    mean = block_means(rec[test_start][0])
+                    X += [tangent(rec[t][0], mean) for t in starts]
+                    y += [rec[t][1] for t in starts]
+            # The held-out person's recordings, each re-centred on the mean of its own epochs.
+            test = [
+                (tangent(r[test_start][0], block_means(r[test_start][0])), r[test_start][1])
+                for r in subjects[s]
+            ]
+            Xte = np.concatenate([t for t, _ in test])
+            yte = np.concatenate([t for _, t in test])
+            loso[more].append(hits(np.concatenate(X), np.concatenate(y), Xte, yte).mean())
+    print("\ntraining examples (re-centred; test epochs 2-4 s; per held-out recording/subject)")
     for more in (False, True):
         what = f"{len(WINDOW_STARTS)} windows a trial" if more else "1 epoch a trial (shipped)"
         print(
@@ -306,6 +326,10 @@ def ssvep_windows() -> None:
         print(
             f"{'within-recording (by trial), ' + what:56s} {np.mean(within[more]):.3f} | "
             + " ".join(f"{v:.2f}" for v in within[more])
+        )
+        print(
+            f"{'LOSO, ' + what:56s} {np.mean(loso[more]):.3f} | "
+            + " ".join(f"{v:.2f}" for v in loso[more])
         )
 
 
@@ -344,14 +368,21 @@ def physionet() -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--no-mi", action="store_true", help="skip PhysioNet S001")
+    ap.add_argument(
+        "--only",
+        default="ssvep,windows,mi",
+        help="parts: ssvep (folds, variants), windows (training examples), mi (S001)",
+    )
     args = ap.parse_args(argv)
+    parts = set(args.only.split(","))
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}; set BCI_SHARED_DATA")
         return 2
-    ssvep(load_ssvep())
-    ssvep_windows()
-    if not args.no_mi:
+    if "ssvep" in parts:
+        ssvep(load_ssvep())
+    if "windows" in parts:
+        ssvep_windows()
+    if "mi" in parts:
         physionet()
     return 0
 

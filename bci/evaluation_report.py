@@ -64,6 +64,22 @@ def labelled_epochs(
     return recordings, pipe, E, y, info
 
 
+def recording_epochs(rinfo: dict) -> dict:
+    """The JSON-safe part of one recording's epoch info: what was kept and what dropped.
+
+    ``path``, ``counts`` (epochs per class), ``n_dropped`` (past the end),
+    ``n_nonfinite`` (touching NaN/infinite samples) and ``nonfinite`` (where those samples
+    were, or None).
+    """
+    return {
+        "path": None if rinfo.get("path") is None else str(rinfo["path"]),
+        "counts": {str(k): int(v) for k, v in rinfo["counts"].items()},
+        "n_dropped": int(rinfo.get("n_dropped", 0)),
+        "n_nonfinite": int(rinfo.get("n_nonfinite", 0)),
+        "nonfinite": rinfo.get("nonfinite"),
+    }
+
+
 def subject_ids(paths: Sequence[str | Path], pattern: str | None) -> list[str]:
     """Subject of each recording: its folder, or what ``pattern`` finds in its path (the
     first group, else the whole match)."""
@@ -147,7 +163,8 @@ def evaluation_report(
     -------
     report, pipeline (unfitted), E, y
         ``report`` is JSON-safe: the :func:`~bci.evaluation.cross_validate` keys plus
-        ``paradigm``, ``recordings``, ``epochs_per_class`` and ``pseudo_online``.
+        ``paradigm``, ``recordings``, ``epochs_per_class``, ``recording_epochs`` (see
+        :func:`recording_epochs`) and ``pseudo_online``.
     """
     if cv < 2:
         raise BCIError(f"{command}: --cv {cv}: need at least 2 folds")
@@ -183,6 +200,7 @@ def evaluation_report(
         "paradigm": paradigm.to_dict(),
         "recordings": [str(p) for p in paths],
         "epochs_per_class": info["counts"],
+        "recording_epochs": [recording_epochs(r) for r in info["recordings"]],
         "pseudo_online": online,
     }
     return report, pipe, E, y

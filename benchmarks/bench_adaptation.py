@@ -1,7 +1,7 @@
 """Adaptation across sessions (issue 11): ours against pyRiemann's re-centring, same folds.
 
 Run: ``.venv/bin/python benchmarks/bench_adaptation.py [--only ssvep_loro,ssvep_loso,
-ssvep_strat,mi_lr,mi_ff] [--no-supervised]``
+ssvep_strat,mi_lr,mi_ff] [--no-supervised] [--per-fold]``
 
 Data (``../shared/data``, see its README for licences and citations):
 
@@ -164,8 +164,9 @@ def evaluate_split(name, par, recs, rec_of_file, held_unit, folds_kind, supervis
     rows.append({"split": name, "folds": res, "online": online, "thresholds": thr})
 
 
-def summarise(rows: list[dict], label: str) -> None:
-    """Print one table: mean over units, per-unit accuracies."""
+def summarise(rows: list[dict], label: str, *, per_fold: bool = False) -> None:
+    """Print one table: mean over units, per-unit accuracies (``per_fold``: every held-out
+    recording's own accuracy instead of the mean over a subject's folds)."""
     by_split: dict[str, list[dict]] = {}
     for r in rows:
         by_split.setdefault(r["split"], []).append(r)
@@ -179,18 +180,20 @@ def summarise(rows: list[dict], label: str) -> None:
         for m in methods:
             if m in rs[0]["folds"]:
                 per = [float(np.mean(r["folds"][m])) for r in rs]
-                if len(rs) == 1:
-                    per = rs[0]["folds"][m]
+                if len(rs) == 1 or per_fold:
+                    per = [a for r in rs for a in r["folds"][m]]
             else:
                 per = []
                 for r in rs:
                     o = r["online"][m]
-                    if len(rs) == 1:
+                    if len(rs) == 1 or per_fold:
                         per.extend(p["epoch_accuracy"] for p in o["per_recording"])
                     else:
                         per.append(o["epoch_accuracy"])
             cells = " ".join(f"{v:.3f}" for v in per)
-            print(f"{split:12s} {m:38s} {np.mean(per):6.3f}  {cells}")
+            # The mean over units (subjects), also when the cells are per fold.
+            mean = np.mean(per) if not per_fold else _unit_mean(rs, m)
+            print(f"{split:12s} {m:38s} {mean:6.3f}  {cells}")
             if m not in rs[0]["folds"]:
                 win = [r["online"][m]["accuracy"] for r in rs]
                 print(f"{split:12s} {'  (windows, same run)':38s} {np.mean(win):6.3f}")
@@ -202,10 +205,25 @@ def summarise(rows: list[dict], label: str) -> None:
             )
 
 
+def _unit_mean(rs: list[dict], m: str) -> float:
+    """Mean over units of method ``m`` (each unit: the mean of its folds / recordings)."""
+    if m in rs[0]["folds"]:
+        per = [float(np.mean(r["folds"][m])) for r in rs]
+        return float(np.mean(per if len(rs) > 1 else rs[0]["folds"][m]))
+    if len(rs) == 1:
+        return float(np.mean([p["epoch_accuracy"] for p in rs[0]["online"][m]["per_recording"]]))
+    return float(np.mean([r["online"][m]["epoch_accuracy"] for r in rs]))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="ssvep_loro,ssvep_loso,ssvep_strat,mi_lr,mi_ff")
     ap.add_argument("--no-supervised", action="store_true")
+    ap.add_argument(
+        "--per-fold",
+        action="store_true",
+        help="print every held-out recording's accuracy (LORO: two per subject)",
+    )
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}; set BCI_SHARED_DATA")
@@ -247,6 +265,7 @@ def main(argv=None) -> int:
         "Accuracy across sessions (LORO: leave-one-recording-out, mean over subjects for "
         "SSVEP; LOSO: per held-out subject; strat: stratified 5-fold within subject). "
         "Causal rows: epoch accuracy of the time-ordered replay; '(windows)': window accuracy.",
+        per_fold=args.per_fold,
     )
     for key, target in TARGETS.items():
         print(f"target {key}: >= {target:.2f}")

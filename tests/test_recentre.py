@@ -229,3 +229,30 @@ def test_prior_weight_is_dispersion_over_spread_of_session_means() -> None:
     assert CovarianceRecentring.from_state(meta, arrays).prior_windows_ == rec.prior_windows_
     with pytest.raises(BCIError, match="prior_windows"):
         CovarianceRecentring.from_state({**meta, "prior_windows": -1.0}, arrays)
+
+
+def test_a_new_group_is_recentred_exactly_as_a_training_group_per_band() -> None:
+    """Training and test sides use one estimator: the same per-band (OAS) covariances and
+    Riemannian means, so a held-out group made of a training group's epochs gets exactly
+    that group's training features, and each band's block averages to zero in the tangent
+    space at its own mean (the Karcher mean's defining property)."""
+    from bci.features.filter_bank import FilterBankTangentSpace
+
+    rng = np.random.default_rng(5)
+    n_ch, n = 4, 24
+    mixes = [np.eye(n_ch) + 0.5 * rng.standard_normal((n_ch, n_ch)) for _ in range(2)]
+    E = np.concatenate([m @ rng.standard_normal((n, n_ch, 256)) for m in mixes])
+    groups = np.repeat([0, 1], n)
+    step = FilterBankTangentSpace(sfreq=128.0, bands=[(8.0, 12.0), (18.0, 22.0)]).fit(E)
+    rec = CovarianceRecentring(alpha=0.01)
+    F = rec.fit_transform(step, E, groups)
+    held = rec.transform(step, E[groups == 1], np.full(n, "new"))
+    np.testing.assert_allclose(held, F[groups == 1], rtol=1e-10, atol=1e-12)
+    n_feat = n_ch * (n_ch + 1) // 2
+    for g in (0, 1):
+        for band in range(2):
+            block = F[groups == g][:, band * n_feat : (band + 1) * n_feat]
+            assert np.abs(block.mean(axis=0)).max() < 1e-6 * np.abs(block).max()
+    # Not a tautology: the groups' means differ, so mapping at the other one changes it.
+    other = step.tangent_features(step.block_covariances(E[groups == 1]), rec.group_isqrt_[0])
+    assert np.abs(other - F[groups == 1]).max() > 0.1

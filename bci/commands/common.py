@@ -51,6 +51,25 @@ def add_recording_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def recording_epoch_lines(rinfo: dict) -> list[str]:
+    """What ``train`` and ``evaluate`` print about one recording's epochs.
+
+    ``rinfo`` is one entry of ``info["recordings"]`` from
+    :meth:`bci.pipeline.Pipeline.epochs_from_recordings` (or the JSON-safe copy in an
+    evaluation report): ``path``, ``counts``, ``n_dropped``, ``n_nonfinite`` and, when the
+    recording held NaN/infinite samples, ``nonfinite`` (where they were). Returns the
+    epochs-per-class line, then ``warning: ...`` when non-finite samples cost epochs.
+    """
+    counts = ", ".join(f"{k} {v}" for k, v in rinfo["counts"].items()) or "none"
+    dropped = f" ({rinfo['n_dropped']} dropped: past the end)" if rinfo.get("n_dropped") else ""
+    if rinfo.get("n_nonfinite"):
+        dropped += f" ({rinfo['n_nonfinite']} dropped: NaN/infinite samples)"
+    lines = [f"{rinfo['path']}: epochs {counts}{dropped}"]
+    if rinfo.get("nonfinite"):
+        lines.append(f"warning: {rinfo['nonfinite']}")
+    return lines
+
+
 def resolve_paradigm(arg: str) -> Paradigm:
     """A paradigm from a file path, else from a built-in name."""
     from bci.paradigm import builtin_paradigm, builtin_paradigms, load_paradigm

@@ -12,7 +12,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bci.commands.common import add_recording_arguments, paradigm_from_args
+from bci.commands.common import (
+    add_recording_arguments,
+    paradigm_from_args,
+    recording_epoch_lines,
+)
 
 if TYPE_CHECKING:
     from bci.pipeline import Pipeline
@@ -118,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     )
     bar.done()
     name = paradigm.name or str(args.paradigm)
+    for rinfo in report["recording_epochs"]:
+        for line in recording_epoch_lines(rinfo):
+            print(line)
     for line in format_report(report, name):
         print(line)
     if paradigm.adaptation.enabled:

@@ -6,7 +6,11 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from bci.commands.common import add_recording_arguments, load_labelled_epochs
+from bci.commands.common import (
+    add_recording_arguments,
+    load_labelled_epochs,
+    recording_epoch_lines,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,14 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from bci.model_file import save_model
 
     paradigm, recordings, pipe, E, y, info = load_labelled_epochs(args, "train")
-    for rec, rinfo in zip(recordings, info["recordings"], strict=True):
-        counts = ", ".join(f"{k} {v}" for k, v in rinfo["counts"].items()) or "none"
-        dropped = f" ({rinfo['n_dropped']} dropped: past the end)" if rinfo["n_dropped"] else ""
-        if rinfo.get("n_nonfinite"):
-            dropped += f" ({rinfo['n_nonfinite']} dropped: NaN/infinite samples)"
-        print(f"{rec.path}: epochs {counts}{dropped}")
-        if rinfo.get("nonfinite"):
-            print(f"warning: {rinfo['nonfinite']}")
+    for rinfo in info["recordings"]:
+        for line in recording_epoch_lines(rinfo):
+            print(line)
     counts = info["counts"]
     print(
         f"paradigm {paradigm.name or paradigm.source}: {len(y)} epochs "

@@ -19,13 +19,13 @@ CPU time (``time.process_time``) of blocks of calls, sides alternated within eac
 the median block per call reported; BLAS limited to one thread on both sides with
 threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
 ``log(t64 / t8) / log(8)`` of each side, and the growth in absolute CPU time ``t64 - t8``.
-Where our tangent-space step spends its time at 8 and 64 channels (each stage timed on its
+Where our tangent-space step spends its time at 8 and 64 channels: each stage timed on its
 own input with the functions the step calls, alternated, the least disturbed block of
-each; the rest of the total is
-bookkeeping: checks, conversions, calls), and the exponent our step would have if
-everything but LAPACK's ``eigh`` of the whitened covariance cost nothing more at 64
-channels than at 8 (the floor of any exact eigendecomposition-based tangent map with this
-``eigh``). Also: 45 x 64 x 320 covariances, ``np.einsum``
+each; the rest of the total is the pipeline's calls and checks plus the noise of timing
+stages apart (the same stages run in sequence cost what the pipeline does). Then the
+exponent our step would have if nothing but LAPACK's ``eigh`` of the whitened covariance
+cost more at 64 channels than at 8: the floor for an exact eigendecomposition-based
+tangent map with this ``eigh``. Also: 45 x 64 x 320 covariances, ``np.einsum``
 against the batched matmul the feature code now uses; and the Riemannian mean of the
 training step (iterations and CPU time against pyRiemann's ``mean_riemann``) on the OAS
 covariances of PhysioNet EEGBCI S001 run 4 (64 ch, 160 Hz, 2 s from each T0/T1/T2 onset,
@@ -172,7 +172,7 @@ def step_breakdown(n_ch: int, repeats: int, n_calls: int) -> dict[str, float]:
         "log map rest (log, V L V^T, upper)": t["tangent"] - t["whiten"] - t["eigh"],
         "centring + classifier": t["model"],
     }
-    stages["bookkeeping (rest of the total)"] = t["total"] - t["oas"] - t["tangent"] - t["model"]
+    stages["rest: calls, checks (+ noise)"] = t["total"] - t["oas"] - t["tangent"] - t["model"]
     stages["total"] = t["total"]
     return {k: 1e3 * v for k, v in stages.items()}
 

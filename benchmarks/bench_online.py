@@ -18,7 +18,16 @@ two-class epochs (class 2 has one source 3x stronger) for 8, 16, 32 and 64 chann
 CPU time (``time.process_time``) of blocks of calls, sides alternated within each repeat,
 the median block per call reported; BLAS limited to one thread on both sides with
 threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
-``log(t64 / t8) / log(8)`` of each side. Also: 45 x 64 x 320 covariances, ``np.einsum``
+``log(t64 / t8) / log(8)`` of each side, and the growth in absolute CPU time ``t64 - t8``.
+Where our tangent-space step spends its time at 8 and 64 channels: each stage timed on its
+own input with the functions the step calls, alternated, the least disturbed block of
+each; the rest of the total is the pipeline's calls and checks plus the noise of timing
+stages apart (the same stages run in sequence cost what the pipeline does). Beside it,
+what the live path adds before the window (``Pipeline.push_windows`` of one 0.1 s chunk:
+the carried causal filter, the ring buffer and its window copy). Then the exponent our
+step would have if nothing but LAPACK's ``eigh`` of the whitened covariance cost more at
+64 channels than at 8: the floor for an exact eigendecomposition-based tangent map with
+this ``eigh``. Also: 45 x 64 x 320 covariances, ``np.einsum``
 against the batched matmul the feature code now uses; and the Riemannian mean of the
 training step (iterations and CPU time against pyRiemann's ``mean_riemann``) on the OAS
 covariances of PhysioNet EEGBCI S001 run 4 (64 ch, 160 Hz, 2 s from each T0/T1/T2 onset,
@@ -42,7 +51,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bci.features.covariance import oas_covariances, scatter_matrices
-from bci.features.riemann import riemannian_mean
+from bci.features.riemann import riemannian_mean, tangent_vectors
 from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline
 
@@ -85,8 +94,9 @@ def block_seconds(fn, n_calls: int) -> float:
     return (time.process_time() - t) / n_calls
 
 
-def alternated(sides: dict, repeats: int, n_calls: int) -> dict[str, float]:
-    """Median per-call CPU time of each side, the sides alternated within every repeat."""
+def alternated(sides: dict, repeats: int, n_calls: int, stat=np.median) -> dict[str, float]:
+    """Per-call CPU time of each side (``stat`` of the blocks, the median unless told), the
+    sides alternated within every repeat."""
     times: dict[str, list[float]] = {k: [] for k in sides}
     for fn in sides.values():  # warm up (first-call allocations, imports)
         fn()
@@ -94,7 +104,7 @@ def alternated(sides: dict, repeats: int, n_calls: int) -> dict[str, float]:
         order = list(sides) if r % 2 == 0 else list(sides)[::-1]
         for k in order:
             times[k].append(block_seconds(sides[k], n_calls))
-    return {k: float(np.median(v)) for k, v in times.items()}
+    return {k: float(stat(v)) for k, v in times.items()}
 
 
 def peer_pipeline():
@@ -128,6 +138,58 @@ def online_step(repeats: int, n_calls: int) -> dict[int, dict[str, float]]:
             n_calls,
         )
     return results
+
+
+def step_breakdown(n_ch: int, repeats: int, n_calls: int) -> dict[str, float]:
+    """CPU ms of each stage of one tangent-space step (see the module note)."""
+    E, y = make_epochs(n_ch)
+    pipe = Pipeline(paradigm("tangent_space"), [f"ch{i}" for i in range(n_ch)], SFREQ)
+    pipe.fit_epochs(E, y)
+    window = make_epochs(n_ch, seed=1)[0][:1]
+    p = pipe.steps[0].reference_isqrt_
+    covs = oas_covariances(window)
+    whitened = p @ covs @ p
+    z = pipe.features(window)
+    # The live path before the window: one 0.1 s chunk through the carried causal filter
+    # and the ring buffer, which then hands out a copy of the window (Pipeline.push_windows).
+    raw = make_epochs(n_ch, seed=2)[0][0]
+    step = pipe.step_samples
+    chunk, chunk_ts = raw[:, :step], np.arange(step) / SFREQ
+    pipe.push_windows(raw, np.arange(raw.shape[1]) / SFREQ)  # a full window in: emits per chunk
+    causal = pipe.new_filter()
+    causal.process(raw)
+    t = alternated(
+        {
+            "filter": lambda: causal.process(chunk),
+            "push": lambda: pipe.push_windows(chunk, chunk_ts),
+            "total": lambda: pipe.predict_proba_epochs(window),
+            "scatter": lambda: scatter_matrices(window),
+            "oas": lambda: oas_covariances(window),
+            "whiten": lambda: p @ covs @ p,
+            "eigh": lambda: np.linalg.eigh(whitened),
+            "tangent": lambda: tangent_vectors(covs, p),
+            "model": lambda: pipe.model.predict_proba(pipe.scaler.transform(z)),
+        },
+        repeats,
+        n_calls,
+        # The least disturbed block: stage costs are differences of totals, and on a shared
+        # machine a median of each still moves by more than the small stages themselves.
+        stat=np.min,
+    )
+    stages = {
+        "covariance (centre, X X^T)": t["scatter"],
+        "OAS shrinkage": t["oas"] - t["scatter"],
+        "whitening P C P": t["whiten"],
+        "eigh": t["eigh"],
+        "log map rest (log, V L V^T, upper)": t["tangent"] - t["whiten"] - t["eigh"],
+        "centring + classifier": t["model"],
+    }
+    stages["rest: calls, checks (+ noise)"] = t["total"] - t["oas"] - t["tangent"] - t["model"]
+    stages["total"] = t["total"]
+    # Not part of the total above (the benchmark's step starts from a filtered window).
+    stages["live path: causal filter of one chunk"] = t["filter"]
+    stages["live path: ring write + window copy"] = t["push"] - t["filter"]
+    return {k: 1e3 * v for k, v in stages.items()}
 
 
 def covariance_kernels(repeats: int) -> dict[str, float]:
@@ -222,6 +284,26 @@ def main(argv: list[str] | None = None) -> None:
         print(
             "growth exponent 8->64 ch: "
             + ", ".join(f"{k} {exponent(lo[k], hi[k]):.2f}" for k in lo)
+        )
+        print("growth t64 - t8 (ms): " + ", ".join(f"{k} {1e3 * (hi[k] - lo[k]):.3f}" for k in lo))
+        parts = {
+            n: step_breakdown(n, args.repeats, args.calls) for n in (CHANNELS[0], CHANNELS[-1])
+        }
+        small, large = parts[CHANNELS[0]], parts[CHANNELS[-1]]
+        print(
+            f"our tangent-space step, CPU ms (share of the total; the live path's "
+            f"lines: on top of it) {'':>1}8 ch {'':>9}64 ch"
+        )
+        for name in small:
+            print(
+                f"  {name:<40} {small[name]:>6.3f} ({100 * small[name] / small['total']:>3.0f}%) "
+                f"{large[name]:>7.3f} ({100 * large[name] / large['total']:>3.0f}%)"
+            )
+        floor = small["total"] + large["eigh"] - small["eigh"]
+        print(
+            "exponent if only eigh grew from 8 to 64 ch: "
+            f"{exponent(small['total'], floor):.2f} (measured here: "
+            f"{exponent(small['total'], large['total']):.2f})"
         )
         cov = covariance_kernels(args.repeats)
         print(

@@ -49,3 +49,16 @@ def test_oas_matches_scikit_learn():
 def test_oas_of_a_flat_epoch_is_positive_definite_not_zero():
     covs = oas_covariances(np.zeros((1, 3, 20)))
     assert np.all(np.linalg.eigvalsh(covs) > 0)
+
+
+def test_in_place_oas_is_bit_identical_to_shrink_of_the_oas_weights_plus_the_floor():
+    # oas_covariances works in place on the fresh sample covariances; the arithmetic must
+    # stay the composition shrink(S, oas_weights(S)) + floor, operation for operation.
+    # 200 epochs: enough diagonal entries that a reordered sum would round differently.
+    x = 1e-5 * np.random.default_rng(4).standard_normal((200, 9, 60)) + 2e-3
+    s = sample_covariances(x)
+    mu = np.trace(s, axis1=-2, axis2=-1) / 9
+    expected = shrink(s, oas_weights(s, 60))
+    expected[:, np.arange(9), np.arange(9)] += (1e-10 * mu)[:, None]
+    assert np.array_equal(oas_covariances(x), expected)
+    assert np.array_equal(oas_covariances(x[:1]), expected[:1])  # one online window

@@ -71,3 +71,22 @@ def test_mean_stops_at_the_cap_and_reports_it():
     covs = _spd(np.random.default_rng(4), 5, 20) * np.logspace(-3, 3, 20)[:, None, None]
     _, n_iter = riemannian_mean(covs, max_iter=2, tol=0.0, return_n_iter=True)
     assert n_iter == 2
+
+
+def test_tangent_vectors_are_the_weighted_upper_triangle_row_by_row_for_any_batch_shape():
+    rng = np.random.default_rng(7)
+    covs = _spd(rng, 4, 6).reshape(3, 2, 4, 4)  # (bands, epochs, c, c) as the filter bank
+    refs = invsqrtm(_spd(rng, 4, 3))[:, None]
+    vecs = tangent_vectors(covs, refs)
+    assert vecs.shape == (3, 2, 10)
+    for b in range(3):
+        for e in range(2):
+            log = logm(refs[b, 0] @ covs[b, e] @ refs[b, 0])
+            expected = [
+                log[i, j] * (1.0 if i == j else np.sqrt(2.0)) for i in range(4) for j in range(i, 4)
+            ]
+            np.testing.assert_allclose(vecs[b, e], expected, rtol=1e-12, atol=1e-14)
+    # The layout is cached per size: a caller writing into a result must not change the next.
+    first = vecs.copy()
+    vecs[...] = 0.0
+    assert np.array_equal(tangent_vectors(covs, refs), first)

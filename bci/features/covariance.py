@@ -35,7 +35,9 @@ def sample_covariances(epochs: np.ndarray, *, ddof: int = 0) -> np.ndarray:
     unbiased one.
     """
     n_times = np.shape(epochs)[-1]
-    return scatter_matrices(epochs) / max(n_times - ddof, 1)
+    covs = scatter_matrices(epochs)
+    covs /= max(n_times - ddof, 1)  # in place: the scatter is a fresh array
+    return covs
 
 
 def shrink(covs: np.ndarray, rho: float | np.ndarray) -> np.ndarray:
@@ -60,8 +62,11 @@ def oas_weights(covs: np.ndarray, n_times: int) -> np.ndarray:
     ``Covariances("oas")`` calls. A zero denominator (a scaled identity, or all zeros)
     gives ``rho = 1``.
     """
+    return _oas_weights(covs, np.trace(covs, axis1=-2, axis2=-1), n_times)
+
+
+def _oas_weights(covs: np.ndarray, tr: np.ndarray, n_times: int) -> np.ndarray:
     p = covs.shape[-1]
-    tr = np.trace(covs, axis1=-2, axis2=-1)
     # tr(S S) of a symmetric S is the sum of its squared entries.
     tr2 = np.square(covs).sum(axis=(-2, -1))
     num = tr2 + tr**2
@@ -84,11 +89,18 @@ def oas_covariances(epochs: np.ndarray) -> np.ndarray:
         ``1e-10 * mu`` on the diagonal so a flat (all-zero) channel set stays positive
         definite.
     """
+    # The same arithmetic as ``shrink(S, oas_weights(S))`` plus the floor, operation for
+    # operation (bit-identical), done in place on the fresh sample covariances with one
+    # trace: on one online window the copies and repeated traces were a third of the
+    # shrinkage's cost, at 8 and at 64 channels alike.
     covs = sample_covariances(epochs)
-    out = shrink(covs, oas_weights(covs, np.shape(epochs)[-1]))
     p = covs.shape[-1]
-    mu = np.trace(covs, axis1=-2, axis2=-1) / p
+    tr = np.trace(covs, axis1=-2, axis2=-1)
+    rho = _oas_weights(covs, tr, np.shape(epochs)[-1])
+    mu = tr / p
     floor = np.maximum(mu, np.finfo(np.float64).tiny) * 1e-10
-    idx = np.arange(p)
-    out[..., idx, idx] += floor[..., None]
-    return out
+    covs *= (1.0 - rho)[..., None, None]
+    diagonal = covs.reshape(*covs.shape[:-2], p * p)[..., :: p + 1]  # a view: covs is C-ordered
+    diagonal += (rho * mu)[..., None]
+    diagonal += floor[..., None]
+    return covs

@@ -19,6 +19,7 @@ results are unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -74,9 +75,24 @@ def tangent_vectors(covs: np.ndarray, reference_isqrt: np.ndarray) -> np.ndarray
     """
     logs = logm(reference_isqrt @ covs @ reference_isqrt)
     n = covs.shape[-1]
+    flat, weights = _upper_layout(n)
+    # ``logs`` is a fresh C-ordered product, so the reshape is a view: one gather.
+    return np.take(logs.reshape(*logs.shape[:-2], n * n), flat, axis=-1) * weights
+
+
+@lru_cache(maxsize=32)
+def _upper_layout(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the upper triangle of an ``n x n`` matrix and the sqrt(2) weights.
+
+    Built once per size (a per-window ``triu_indices`` cost as much as the gather itself);
+    read-only, since the cache hands out the same arrays to every caller.
+    """
     rows, cols = np.triu_indices(n)
+    flat = rows * n + cols
     weights = np.where(rows == cols, 1.0, np.sqrt(2.0))
-    return logs[..., rows, cols] * weights
+    flat.setflags(write=False)
+    weights.setflags(write=False)
+    return flat, weights
 
 
 def riemannian_mean(

@@ -102,18 +102,22 @@ class Adam(Optimizer):
     def step(self) -> None:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        # Fold both bias corrections into the step size (as in the paper, section 2).
-        lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        eps_t = self.epsilon * np.sqrt(1.0 - b2**self.t)
+        # The moments are kept as m' = m / (1 - b1) and v' = v / (1 - b2), so that
+        # m'_t = b1 m'_{t-1} + g and v'_t = b2 v'_{t-1} + g^2 need no scaled copy of g (two
+        # passes over the parameters fewer per step); the constant factors and both bias
+        # corrections fold into the step size and epsilon (as in the paper, section 2):
+        # lr m_hat / (sqrt(v_hat) + eps) = lr_t m' / (sqrt(v') + eps_t).
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        root = np.sqrt((1.0 - b2) / c2)
+        lr_t = self.learning_rate * (1.0 - b1) / (c1 * root)
+        eps_t = self.epsilon / root
         for p, m, v, tmp in zip(self.parameters, self._m, self._v, self._tmp, strict=True):
             # In place, with one scratch array: no temporaries per step.
             g = p.grad
             m *= b1
-            np.multiply(g, 1.0 - b1, out=tmp)
-            m += tmp
-            v *= b2
+            m += g
             np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
+            v *= b2
             v += tmp
             np.sqrt(v, out=tmp)
             tmp += eps_t

@@ -166,3 +166,23 @@ def test_reloading_keeps_constructor_parameters_as_given(tmp_path) -> None:
         assert loaded.get_params() == clf.get_params()
         assert type(loaded.hidden_sizes) is type(sizes)
         np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_first_layer_skips_the_input_gradient_without_changing_the_parameters() -> None:
+    # Nobody uses dL/dX, so the first Linear layer does not compute it (a batch x hidden x
+    # n_features product saved per step); every parameter gradient must be unchanged.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 30)), rng.integers(0, 3, 40)
+    grads = {}
+    for skip in (True, False):
+        mlp = MLP(hidden_sizes=(8, 5), l2=0.1, max_iter=1)
+        mlp.fit(X, y)  # builds the network and fixes the weights
+        first = mlp.network_[0]
+        assert isinstance(first, Linear) and first.needs_input_grad is False
+        first.needs_input_grad = not skip
+        mlp._objective(X, mlp._prepare_fit(X, y)[1])
+        grads[skip] = mlp._flat.grad.copy()
+        if not skip:
+            assert mlp.network_.backward(np.ones((40, 3))).shape == X.shape  # computed
+    np.testing.assert_array_equal(grads[True], grads[False])
+    assert np.abs(grads[True]).max() > 0

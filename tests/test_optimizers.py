@@ -54,6 +54,22 @@ def test_adam_first_step_is_learning_rate_times_sign() -> None:
     np.testing.assert_allclose(p.value, [0.99, -1.99, 2.99], atol=1e-6)
 
 
+def test_adam_steps_are_the_papers_formula() -> None:
+    # Kingma & Ba (2015), algorithm 1, written out: the in-place form must agree.
+    rng = np.random.default_rng(1)
+    p = Parameter(rng.normal(size=50))
+    opt = Adam([p], learning_rate=0.003, beta1=0.8, beta2=0.99, epsilon=1e-6)
+    w, m, v = p.value.copy(), np.zeros(50), np.zeros(50)
+    for t in range(1, 31):
+        g = rng.normal(scale=10.0 ** rng.uniform(-4, 2), size=50)
+        p.grad[...] = g
+        opt.step()
+        m = 0.8 * m + 0.2 * g
+        v = 0.99 * v + 0.01 * g * g
+        w = w - 0.003 * (m / (1 - 0.8**t)) / (np.sqrt(v / (1 - 0.99**t)) + 1e-6)
+        np.testing.assert_allclose(p.value, w, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize(
     "make",
     [

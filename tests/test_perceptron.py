@@ -109,27 +109,87 @@ def test_invalid_parameters_are_named() -> None:
             Perceptron(**params).fit(np.eye(2), [0, 1])
 
 
+def plain_perceptron(X, y_idx, n_classes, orders, average):
+    """The textbook loop, one sample at a time, with the average taken literally: the
+    mean of the weight vectors w_0 = 0, w_1, ..., w_T left by the T steps (Daume III's
+    algorithm 7 computes the same mean lazily)."""
+    F = np.hstack([X, np.ones((X.shape[0], 1))])
+    W = np.zeros((1 if n_classes == 2 else n_classes, F.shape[1]))
+    total, steps, mistakes, losses = np.zeros_like(W), 0, [], []
+    for order in orders:
+        wrong, loss = 0, 0.0
+        for i in order:
+            f, y = F[i], int(y_idx[i])
+            if n_classes == 2:
+                s = float(W[0] @ f)
+                if (s >= 0.0) != (y == 1):
+                    W[0] += f if y == 1 else -f
+                    wrong, loss = wrong + 1, loss + abs(s)
+            else:
+                scores = W @ f
+                guess = int(np.argmax(scores))
+                if guess != y:
+                    loss += float(scores[guess] - scores[y])
+                    W[guess] -= f
+                    W[y] += f
+                    wrong += 1
+            total += W
+            steps += 1
+        mistakes.append(wrong)
+        losses.append(loss / len(order))
+    return (total / (steps + 1) if average else W), mistakes, losses
+
+
+#: Module settings that force each exact scan (see models/perceptron.py).
+SCANS = {
+    "sequential": {"_BLOCK_BELOW_ERROR_RATE": -1.0, "_GRAM_MAX_SIZE": -1},
+    "gram": {"_BLOCK_BELOW_ERROR_RATE": -1.0, "_GRAM_MAX_SIZE": 10**9},
+    "blocks": {"_BLOCK_BELOW_ERROR_RATE": 1.0, "_GRAM_MAX_SIZE": -1},  # from epoch 2
+}
+
+
+@pytest.mark.parametrize("scan", sorted(SCANS))
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("average", [False, True])
-def test_block_scan_makes_exactly_the_sequential_updates(monkeypatch, n_classes, average):
-    # Scoring samples in blocks is an optimisation of the same visit: every mistake, and so
-    # every weight, must be the one-sample-at-a-time perceptron's.
+def test_every_scan_makes_exactly_the_plain_loops_updates(monkeypatch, scan, n_classes, average):
+    # The scans are optimisations of the same visit: every mistake, every loss and so
+    # every weight must be those of the one-sample-at-a-time perceptron, shuffled.
     from models import perceptron as module
 
+    for name, value in SCANS[scan].items():
+        monkeypatch.setattr(module, name, value)
+    monkeypatch.setattr(module, "_GRAM_BLOCK", 64)  # 203 samples: 4 blocks, a shorter last
     rng = np.random.default_rng(3)
-    centres = rng.normal(0, 1.0, (n_classes, 12))
-    y = rng.integers(0, n_classes, 600)
-    X = centres[y] + rng.normal(0, 1.0, (600, 12))  # overlapping: mistakes in every epoch
-    fits = {}
-    for label, threshold in (("sequential", -1.0), ("blocks", 1.0)):
-        monkeypatch.setattr(module, "_BLOCK_BELOW_ERROR_RATE", threshold)
-        fits[label] = Perceptron(max_iter=10, tol=None, average=average, random_state=0).fit(X, y)
-    seq, blk = fits["sequential"], fits["blocks"]
-    assert seq.mistakes_ == blk.mistakes_
-    np.testing.assert_allclose(blk.losses_, seq.losses_, rtol=1e-12)
-    assert sum(seq.mistakes_[1:]) > 0  # the block scan (epochs 2+) did meet mistakes
-    np.testing.assert_allclose(blk.coef_, seq.coef_, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(blk.intercept_, seq.intercept_, rtol=0, atol=1e-9)
+    centres = rng.normal(0, 0.3, (n_classes, 12))
+    y = rng.integers(0, n_classes, 203)
+    X = centres[y] + rng.normal(0, 1.0, (203, 12))  # overlapping: mistakes in every epoch
+    clf = Perceptron(max_iter=10, tol=None, average=average, random_state=0).fit(X, y)
+    order_rng = np.random.default_rng(0)
+    orders = [order_rng.permutation(203) for _ in range(10)]
+    W, mistakes, losses = plain_perceptron(X, y, n_classes, orders, average)
+    assert clf.mistakes_ == mistakes
+    assert min(mistakes) > 20  # the noisy case the Gram scan is for
+    np.testing.assert_allclose(clf.losses_, losses, rtol=1e-12)
+    np.testing.assert_allclose(clf.coef_, W[:, :-1], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(clf.intercept_, W[:, -1], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_gram_scan_breaks_ties_as_the_plain_loop(monkeypatch, n_classes):
+    # Small integer features: scores are exact, so many are tied (all zero at the start,
+    # and often later); argmax takes the first class, and a binary score of 0 is +1.
+    from models import perceptron as module
+
+    monkeypatch.setattr(module, "_GRAM_MAX_SIZE", 10**9)
+    monkeypatch.setattr(module, "_BLOCK_BELOW_ERROR_RATE", -1.0)
+    rng = np.random.default_rng(5)
+    X = rng.integers(-2, 3, (120, 3)).astype(float)
+    y = rng.integers(0, n_classes, 120)
+    clf = Perceptron(max_iter=6, tol=None, shuffle=False).fit(X, y)
+    W, mistakes, losses = plain_perceptron(X, y, n_classes, [np.arange(120)] * 6, False)
+    assert clf.mistakes_ == mistakes
+    np.testing.assert_array_equal(clf.coef_, W[:, :-1])
+    np.testing.assert_array_equal(clf.losses_, losses)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

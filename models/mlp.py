@@ -221,20 +221,22 @@ class MLP(Estimator):
         solver = "adam" if self.solver == "lbfgs" else self.solver
         size = {"batch": n, "stochastic": 1}.get(solver, min(batch, n))
         opt = self._optimizer
-        if size < n:
-            # One gather per epoch into a reused buffer; the batches are then views.
-            # (mode="clip": with the default "raise" numpy gathers into a temporary first.)
-            order = self._rng.permutation(n)
-            if self._buffer is None or self._buffer.shape != X.shape:
-                self._buffer = np.empty(
-                    X.shape, dtype=X.dtype
-                )  # C order: batches are contiguous rows
-            X = np.take(X, order, axis=0, out=self._buffer, mode="clip")
-            y_idx = y_idx[order]
+        if size >= n:
+            total = self._objective(X, y_idx) * n
+            opt.step()
+            return total / n + self._penalty()
+        # Each batch is gathered into one reused (size, n_features) buffer: it is still in
+        # cache for the two products that read it, and no shuffled copy of all of X is made.
+        # (mode="clip": with the default "raise" numpy gathers into a temporary first.)
+        order = self._rng.permutation(n)
+        shape = (size, X.shape[1])
+        if self._buffer is None or self._buffer.shape != shape or self._buffer.dtype != X.dtype:
+            self._buffer = np.empty(shape, dtype=X.dtype)
         total = 0.0
         for start in range(0, n, size):
-            stop = min(start + size, n)
-            total += self._objective(X[start:stop], y_idx[start:stop]) * (stop - start)
+            rows = order[start : start + size]
+            xb = np.take(X, rows, axis=0, out=self._buffer[: rows.size], mode="clip")
+            total += self._objective(xb, y_idx[rows]) * rows.size
             opt.step()
         return total / n + self._penalty()
 

@@ -112,3 +112,45 @@ def bci_record_run(tmp_path_factory) -> RecordRun:
             env=dict(os.environ),
         )
     return RecordRun(done, out, name)
+
+
+# --------------------------------------------------------------------- background runs
+# A test marked ``@pytest.mark.background(start=FUNCTION)`` checks a real process that
+# mostly waits in real time (the 30 s headless demo). FUNCTION() starts that process when
+# collection ends and returns a handle with ``poll()`` and ``kill()``; the test runs last
+# and gets the handle from the ``background`` fixture, so the process runs while the rest of
+# the suite does instead of adding its wall time.
+_BACKGROUND = pytest.StashKey[dict]()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    late = [item for item in items if item.get_closest_marker("background")]
+    items[:] = [item for item in items if not item.get_closest_marker("background")] + late
+
+
+def pytest_collection_finish(session) -> None:
+    started: dict = {}
+    session.config.stash[_BACKGROUND] = started
+    if session.config.option.collectonly:
+        return
+    for item in session.items:
+        marker = item.get_closest_marker("background")
+        if marker is not None:
+            started[item.nodeid] = marker.kwargs["start"]()
+
+
+def pytest_sessionfinish(session) -> None:
+    for handle in session.config.stash.get(_BACKGROUND, {}).values():
+        if handle.poll() is None:  # the test did not run, or failed before the end
+            handle.kill()
+
+
+@pytest.fixture
+def background(request):
+    """The handle of this test's background process (started now if it was not yet)."""
+    started = request.config.stash.get(_BACKGROUND, {})
+    if request.node.nodeid not in started:
+        started[request.node.nodeid] = request.node.get_closest_marker("background").kwargs[
+            "start"
+        ]()
+    return started[request.node.nodeid]

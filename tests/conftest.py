@@ -116,10 +116,10 @@ def bci_record_run(tmp_path_factory) -> RecordRun:
 
 # --------------------------------------------------------------------- background runs
 # A test marked ``@pytest.mark.background(start=FUNCTION)`` checks a real process that
-# mostly waits in real time (the 30 s headless demo). FUNCTION() starts that process when
-# collection ends and returns a handle with ``poll()`` and ``kill()``; the test runs last
-# and gets the handle from the ``background`` fixture, so the process runs while the rest of
-# the suite does instead of adding its wall time.
+# mostly waits in real time (the 30 s headless demo, a 4 s board recording). FUNCTION()
+# starts that process when collection ends and returns a background_run.BackgroundRun; the
+# test runs last and gets it from the ``background`` fixture, so the process runs while the
+# rest of the suite does instead of adding its wall time.
 _BACKGROUND = pytest.StashKey[dict]()
 
 
@@ -141,8 +141,7 @@ def pytest_collection_finish(session) -> None:
 
 def pytest_sessionfinish(session) -> None:
     for handle in session.config.stash.get(_BACKGROUND, {}).values():
-        if handle.poll() is None:  # the test did not run, or failed before the end
-            handle.kill()
+        handle.kill()  # ends it if its test did not run or failed early; removes its files
 
 
 @pytest.fixture

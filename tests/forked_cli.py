@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import shutil
 import signal
 import subprocess
 import sys
@@ -113,6 +114,7 @@ class ForkedCli:
             self._proc.wait()
         self._proc.stdout.close()
         self._proc.stderr.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def _kill(pid: int, killed: threading.Event) -> None:

@@ -62,8 +62,11 @@ def soak(
     samples: list[tuple[float, int, float]] = []  # (wall seconds, rss KiB, lag seconds)
     n_probs = 0
     events: dict[str, int] = {}
-    with Player(LoopingCounterSource(loop, total), name=name, speed=speed) as player:
-        tap = CounterTap(LSLSource(name=name, timeout=10.0, marker_name=player.marker_name))
+    player = Player(LoopingCounterSource(loop, total), name=name, speed=speed)
+    # Subscribe before the first push: LSL gives an inlet that connects later no backlog, so
+    # a player started first could lose its first chunk to a slow resolve (seen under load).
+    tap = CounterTap(LSLSource(name=name, timeout=10.0, marker_name=player.marker_name))
+    with player.start():
         session = LiveSession(tap, pipeline)
         start = time.monotonic()
         next_sample = start + every

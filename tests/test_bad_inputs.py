@@ -12,6 +12,7 @@ traceback.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import struct
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 import mne
 import numpy as np
 import pytest
+from forked_cli import ForkedCli
 from xdf_writer import XdfStream, write_xdf
 
 from bci.cli import build_parser
@@ -186,21 +188,51 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
     return c
 
 
-def run_all(cases: list[tuple[str, list[str]]]) -> dict[str, subprocess.CompletedProcess]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONWARNINGS": "ignore"}
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONWARNINGS": "ignore"}
+
+
+@pytest.fixture(scope="module")
+def forked():
+    """Two warm servers that run each case in a forked ``python -m bci`` child.
+
+    The cases test the commands' answers, not the interpreter's start: forking a process
+    that has imported numpy, SciPy and MNE once saves ~1-2 s a case (see forked_cli.py).
+    The single-case tests below still start a fresh ``python -m bci`` each.
+    """
+    servers = [ForkedCli(ENV) for _ in range(2)]
+    yield servers
+    for server in servers:
+        server.close()
+
+
+def run_all(
+    cases: list[tuple[str, list[str]]], forked: list[ForkedCli] | None = None
+) -> dict[str, subprocess.CompletedProcess]:
+    """Run each case's ``bci ARGS``: a fresh ``python -m bci``, or a child of ``forked``."""
+    here = Path(__file__).parent
 
     def run(args: list[str]) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [*BCI, *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            cwd=Path(__file__).parent,
+            [*BCI, *args], capture_output=True, text=True, timeout=120, env=ENV, cwd=here
         )
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(run, [args for _, args in cases]))
+    if forked is None:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            results = list(pool.map(run, [args for _, args in cases]))
+    else:
+        free: queue.Queue[ForkedCli] = queue.Queue()
+        for server in forked:
+            free.put(server)
+
+        def run_forked(args: list[str]) -> subprocess.CompletedProcess:
+            server = free.get()
+            try:
+                return server.run(args, cwd=here, timeout=120)
+            finally:
+                free.put(server)
+
+        with ThreadPoolExecutor(max_workers=len(forked)) as pool:
+            results = list(pool.map(run_forked, [args for _, args in cases]))
     return {label: r for (label, _), r in zip(cases, results, strict=True)}
 
 
@@ -235,9 +267,9 @@ def recording_inputs(c: dict[str, Path]) -> list[str]:
     ]
 
 
-def test_info_on_broken_recordings(corpus):
+def test_info_on_broken_recordings(corpus, forked):
     names = recording_inputs(corpus)
-    results = run_all([(n, ["info", str(corpus[n])]) for n in names])
+    results = run_all([(n, ["info", str(corpus[n])]) for n in names], forked)
     found = [p for n in names for p in problems(n, results[n], corpus[n])]
     assert found == [], "\n".join(found)
 
@@ -249,7 +281,7 @@ def test_a_truncated_xdf_opens_with_a_warning(corpus):
     assert "ends early" in r.stdout and "Traceback" not in r.stderr
 
 
-def test_train_on_broken_recordings_and_files_without_events(corpus, tmp_path):
+def test_train_on_broken_recordings_and_files_without_events(corpus, forked, tmp_path):
     names = [
         "random.gdf",
         "empty.vhdr",
@@ -265,20 +297,20 @@ def test_train_on_broken_recordings_and_files_without_events(corpus, tmp_path):
         (n, ["train", str(corpus[n]), "--paradigm", good, "--out", str(tmp_path / f"{n}.bci")])
         for n in names
     ]
-    results = run_all(cases)
+    results = run_all(cases, forked)
     found = [p for n in names for p in problems(n, results[n], corpus[n])]
     assert found == [], "\n".join(found)
     assert not list(tmp_path.glob("*.bci"))  # nothing half-written
 
 
-def test_train_on_files_without_events_names_them(corpus, tmp_path):
+def test_train_on_files_without_events_names_them(corpus, forked, tmp_path):
     names = ["no-events.edf", "no-events_raw.fif"]
     good = str(corpus["good.toml"])
     cases = [
         (n, ["train", str(corpus[n]), "--paradigm", good, "--out", str(tmp_path / f"{n}.bci")])
         for n in names
     ]
-    results = run_all(cases)
+    results = run_all(cases, forked)
     for n in names:
         assert "no epochs" in results[n].stderr
     assert not list(tmp_path.glob("*.bci"))
@@ -298,13 +330,13 @@ PARADIGM_CASES = {
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])
-def test_broken_paradigm_files(corpus, tmp_path, command):
+def test_broken_paradigm_files(corpus, forked, tmp_path, command):
     if command not in COMMANDS:
         pytest.skip(f"bci {command} is not there yet")
     rec = str(corpus["good-events_raw.fif"])
     extra = ["--out", str(tmp_path / "m.bci")] if command == "train" else []
     results = run_all(
-        [(n, [command, rec, "--paradigm", str(corpus[n]), *extra]) for n in PARADIGM_CASES]
+        [(n, [command, rec, "--paradigm", str(corpus[n]), *extra]) for n in PARADIGM_CASES], forked
     )
     found = [p for n in PARADIGM_CASES for p in problems(n, results[n], corpus[n])]
     assert found == [], "\n".join(found)
@@ -314,7 +346,7 @@ def test_broken_paradigm_files(corpus, tmp_path, command):
         )
 
 
-def test_evaluate_on_broken_recordings_and_files_without_events(corpus):
+def test_evaluate_on_broken_recordings_and_files_without_events(corpus, forked):
     if "evaluate" not in COMMANDS:
         pytest.skip("bci evaluate is not there yet")
     names = [
@@ -327,12 +359,14 @@ def test_evaluate_on_broken_recordings_and_files_without_events(corpus):
         "no-events.edf",
     ]
     good = str(corpus["good.toml"])
-    results = run_all([(n, ["evaluate", str(corpus[n]), "--paradigm", good]) for n in names])
+    results = run_all(
+        [(n, ["evaluate", str(corpus[n]), "--paradigm", good]) for n in names], forked
+    )
     found = [p for n in names for p in problems(n, results[n], corpus[n])]
     assert found == [], "\n".join(found)
 
 
-def test_live_with_broken_model_files(corpus):
+def test_live_with_broken_model_files(corpus, forked):
     if "live" not in COMMANDS:
         pytest.skip("bci live is not there yet")
     names = ["random.bci", "empty.bci", "truncated.bci", "missing.bci", "folder.bci", "random.fif"]
@@ -345,7 +379,7 @@ def test_live_with_broken_model_files(corpus):
         "--seconds",
         "1",
     ]
-    results = run_all([(n, ["live", "--model", str(corpus[n]), *common]) for n in names])
+    results = run_all([(n, ["live", "--model", str(corpus[n]), *common]) for n in names], forked)
     found = [p for n in names for p in problems(n, results[n], corpus[n])]
     assert found == [], "\n".join(found)
 

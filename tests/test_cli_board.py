@@ -17,6 +17,7 @@ import numpy as np
 import pylsl
 import pytest
 import pyxdf
+from background_run import BackgroundRun
 from brainflow.board_shim import BoardIds, BoardShim
 
 from acquisition.brainflow_source import BrainFlowSource
@@ -36,27 +37,16 @@ def resolve(name: str, timeout: float = 15.0) -> pylsl.StreamInfo:
     return found[0]
 
 
-def test_record_board_writes_every_sample_to_xdf(tmp_path: Path) -> None:
-    out = tmp_path / "board.xdf"
-    done = subprocess.run(
-        [
-            str(BCI),
-            "record",
-            "--board",
-            "synthetic",
-            "--board-extra",
-            "counter",
-            "--seconds",
-            "4",
-            "--out",
-            str(out),
-            "--status-every",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+def start_board_record() -> BackgroundRun:
+    argv = [str(BCI), "record", "--board", "synthetic", "--board-extra", "counter",
+            "--seconds", "4", "--out", "{folder}/board.xdf", "--status-every", "1"]  # fmt: skip
+    return BackgroundRun(argv)
+
+
+@pytest.mark.background(start=start_board_record)  # 4 s of board plus LabRecorder's stop
+def test_record_board_writes_every_sample_to_xdf(background: BackgroundRun) -> None:
+    out = background.folder / "board.xdf"
+    done = background.wait(timeout=90)
     assert done.returncode == 0, done.stderr
     streams, _ = pyxdf.load_xdf(str(out), dejitter_timestamps=False)
     eeg = next(s for s in streams if s["info"]["type"][0] == "EEG")

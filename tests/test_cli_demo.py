@@ -1,31 +1,35 @@
-"""``bci demo --headless --seconds 30``, run as a user would, through the installed ``bci``."""
+"""``bci demo --headless --seconds 30``, run as a user would, through the installed ``bci``.
+
+The demo runs 30 s in real time and mostly waits, so it is a background test (conftest): it
+is started when collection ends and checked last, after the rest of the suite.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from background_run import BackgroundRun
 
 BCI = Path(sys.executable).with_name("bci")
 
 
-@pytest.mark.lsl
-@pytest.mark.slow
-def test_headless_demo_exits_0_and_reports_a_live_accuracy(tmp_path: Path) -> None:
+def start_demo() -> BackgroundRun:
     env = dict(os.environ)
     for key in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         env.pop(key, None)
-    done = subprocess.run(
-        [str(BCI), "demo", "--headless", "--seconds", "30", "--out-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    argv = [str(BCI), "demo", "--headless", "--seconds", "30", "--out-dir", "{folder}/out"]
+    return BackgroundRun(argv, env)
+
+
+@pytest.mark.lsl
+@pytest.mark.slow
+@pytest.mark.background(start=start_demo)
+def test_headless_demo_exits_0_and_reports_a_live_accuracy(background: BackgroundRun) -> None:
+    done = background.wait(timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     for heading in ("1. Calibration", "2. Training", "3. Live classification", "Result"):
@@ -35,5 +39,6 @@ def test_headless_demo_exits_0_and_reports_a_live_accuracy(tmp_path: Path) -> No
     assert found, out
     assert int(found.group(2)) > 0
     assert re.search(r"Cross-validated accuracy \d+%", out)
-    assert list(tmp_path.glob("*.xdf")) and list(tmp_path.glob("*.bci"))
+    folder = background.folder / "out"
+    assert list(folder.glob("*.xdf")) and list(folder.glob("*.bci"))
     assert "Traceback" not in out + done.stderr

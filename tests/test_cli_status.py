@@ -39,23 +39,11 @@ def test_replay_with_status_every_0_prints_only_its_last_line(unique_name, capsy
 
 @pytest.mark.lsl
 @pytest.mark.slow
-def test_record_keeps_labrecorders_lines_out_of_the_terminal(unique_name, tmp_path) -> None:
-    import os
-    import subprocess
-    import sys
+def test_record_keeps_labrecorders_lines_out_of_the_terminal(bci_record_run) -> None:
     from pathlib import Path
 
-    bci = Path(sys.executable).with_name("bci")
-    out = tmp_path / "run.xdf"
-    with Player(ArraySource(simulated_replay(30.0)), name=unique_name, speed=1.0):
-        args = ["record", "--stream", unique_name, "--markers", "none", "--seconds", "1"]
-        done = subprocess.run(
-            [str(bci), *args, "--out", str(out)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=dict(os.environ),
-        )
+    # The shared run (conftest): `bci record --stream NAME --seconds 1.5` as a subprocess.
+    done, out = bci_record_run.done, bci_record_run.out
     assert done.returncode == 0, done.stderr
     terminal = done.stdout + done.stderr
     assert "Wrote footer" not in terminal and "record: stopped after" in terminal

@@ -186,13 +186,15 @@ def assert_contiguous(counter: np.ndarray, first: int, last: int) -> None:
     np.testing.assert_array_equal(np.diff(counter), 1)
 
 
-def test_stream_stops_for_5_s_and_resumes(unique_name, tmp_path, pipeline_and_signal):
+def test_stream_stops_past_the_stall_limit_and_resumes(unique_name, tmp_path, pipeline_and_signal):
     rig = Rig(unique_name, *pipeline_and_signal, tmp_path / "stall.xdf")
     rig.run(20)  # 2 s of signal
     before = rig.tap.last
     assert rig.probabilities_after(-1) > 0
-    # The sender stops for 5 s of wall time; the session keeps stepping (a GUI timer).
-    stop = time.monotonic() + 5.0
+    # The sender stops for 3 s of wall time, past the source's default 2 s stall limit; the
+    # session keeps stepping (a GUI timer). (3 s, not 5: LabRecorder's clock-offset thread
+    # runs in 5 s cycles, so a recording that outlives 5 s costs 5 s more to stop.)
+    stop = time.monotonic() + 3.0
     poll(lambda: time.monotonic() > stop, 10.0, rig.step)
     assert "stalled" in rig.kinds()
     assert rig.tap.last == before  # nothing invented during the stall

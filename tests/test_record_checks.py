@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 
-import numpy as np
 import pytest
 
-from acquisition import ArraySource, Recording, SourceInfo
 from acquisition.errors import AcquisitionError
-from acquisition.player import Player
 from acquisition.xdf_check import check_xdf
 from bci.commands import record
 
@@ -30,24 +26,12 @@ def test_an_unwritable_folder_is_refused_before_anything_starts(tmp_path):
 
 
 @pytest.mark.lsl
-def test_the_finished_file_is_verified_before_saying_it_stopped(unique_name, tmp_path, capsys):
-    n = 3000
-    data = np.tile(np.arange(n, dtype=np.float64), (2, 1))
-    rec = Recording(data, SourceInfo("c", ("a", "b"), ("misc", "misc"), 100.0, ("n", "n")))
-    player = Player(ArraySource(rec), name=unique_name, speed=1)
-    player.start()
-    out = tmp_path / "run.xdf"
-    args = _args(
-        "--stream", unique_name, "--markers", "none", "--out", str(out), "--seconds", "1.5"
-    )
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        assert args.func(args) == 0
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        player.close()
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    check = check_xdf(out)
+def test_the_finished_file_is_verified_before_saying_it_stopped(bci_record_run):
+    # The shared run (conftest): `bci record --stream NAME --seconds 1.5` as a subprocess.
+    run = bci_record_run
+    assert run.done.returncode == 0, run.done.stderr
+    last = run.done.stdout.strip().splitlines()[-1]
+    check = check_xdf(run.out)
     assert check.ok and check.headers == check.footers and sum(check.sample_chunks.values()) > 0
     assert last.startswith("record: stopped after") and "verified" in last
     assert f"({len(check.headers)} streams" in last

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-
 import numpy as np
 import pylsl
 import pytest
@@ -106,33 +104,15 @@ def test_bad_output_paths_are_refused(tmp_path):
         Recorder(tmp_path / "y.xdf", streams=[])
 
 
-def test_bci_record_command_stops_after_seconds(unique_name, tmp_path):
-    import argparse
-
-    from bci.commands import record
-
-    rec = counter_recording(30.0, sfreq=100.0)
-    player = Player(ArraySource(rec), name=unique_name, speed=1)
-    player.start()
-    out = tmp_path / "cli.xdf"
-    parser = argparse.ArgumentParser(prog="bci")
-    record.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["record", "--stream", unique_name, "--out", str(out), "--seconds", "1.5"]
-    )
-    # The command installs a SIGTERM handler (main thread only, as here); restore it after.
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        code = args.func(args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    player.close()
-    assert code == 0
-    streams, _ = pyxdf.load_xdf(str(out))
-    counter = np.asarray(stream(streams, unique_name)["time_series"])[:, -1]
+def test_bci_record_command_stops_after_seconds(bci_record_run):
+    # The shared run (conftest): `bci record --stream NAME --seconds 1.5` as a subprocess.
+    run = bci_record_run
+    assert run.done.returncode == 0, run.done.stderr
+    streams, _ = pyxdf.load_xdf(str(run.out))
+    counter = np.asarray(stream(streams, run.name)["time_series"])[:, -1]
     assert counter.size > 50
     np.testing.assert_array_equal(np.diff(counter), 1)
-    assert any(s["info"]["name"][0] == f"{unique_name}-markers" for s in streams)
+    assert any(s["info"]["name"][0] == f"{run.name}-markers" for s in streams)
 
 
 def test_a_sender_restarted_with_a_new_source_id_is_recorded_into_a_part(unique_name, tmp_path):

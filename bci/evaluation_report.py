@@ -180,6 +180,7 @@ def evaluation_report(
         seed=seed,
         group_by=group_by,
         adapt_groups=adapt_groups,
+        crops=info.get("crops"),
         progress=progress,
     )
     online = None

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
+import mne
 import numpy as np
 import pytest
 from bci_synthetic import SFREQ, make_recording, paradigm
 
+from acquisition.file_source import load_recording
+from bci.cli import main
 from bci.epochs import cut_crops
 from bci.errors import ParadigmError
 from bci.evaluation import cross_validate
 from bci.features.recentre import CovarianceRecentring
 from bci.features.riemann import invsqrtm, riemannian_mean
-from bci.model_file import load_model, save_model
+from bci.model_file import load_model, read_header, save_model
 from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline
 from bci.splits import make_folds
@@ -232,3 +236,49 @@ def test_paradigm_and_model_file_round_trip(tmp_path):
         loaded.predict_proba_epochs(E), pipe.predict_proba_epochs(E), atol=1e-12
     )
     assert SFREQ == pipe.sfreq
+
+
+# ----------------------------------------------------------------- the commands
+
+
+CROPS_PARADIGM = """
+[classes]
+left = "left"
+right = "right"
+feet = "feet"
+[epochs]
+tmin = 0.5
+tmax = 2.5
+train_crops = { start = 0.0, stop = 3.5, step = 0.5 }
+[model]
+kind = "softmax"
+"""
+
+
+def test_train_and_evaluate_commands_learn_from_the_crops(tmp_path, capsys):
+    rec = make_recording(dc=0.0)
+    info = mne.create_info(list(rec.info.ch_names), rec.sfreq, "eeg")
+    raw = mne.io.RawArray(rec.data, info, verbose="error")
+    raw.set_annotations(mne.Annotations(rec.marker_samples / rec.sfreq, 0.0, rec.marker_labels))
+    fif = tmp_path / "synthetic_raw.fif"
+    raw.save(fif, verbose="error")
+    ptoml = tmp_path / "p.toml"
+    ptoml.write_text(CROPS_PARADIGM)
+
+    out = tmp_path / "m.bci"
+    assert main(["train", str(fif), "--paradigm", str(ptoml), "--out", str(out), "--cv", "0"]) == 0
+    loaded = load_recording(fif)
+    par = Paradigm.from_dict(read_header(out)["paradigm"])
+    assert par.epochs.train_crops.starts() == [0.0, 0.5, 1.0, 1.5]
+    pipe = Pipeline.for_recording(par, loaded)
+    E, y, einfo = pipe.epochs_from_recording(loaded)
+    want = pipe.clone().fit_epochs(E, y, crops=einfo["crops"]).training_hash_
+    assert read_header(out)["training_hash"] == want
+
+    report = tmp_path / "r.json"
+    args = ["evaluate", str(fif), "--paradigm", str(ptoml), "--json", str(report)]
+    assert main(args) == 0, capsys.readouterr().out
+    got = json.loads(report.read_text())
+    expected = cross_validate(E, y, None, pipe.clone, cv=5, seed=42, crops=einfo["crops"])
+    assert got["fold_accuracies"] == expected["fold_accuracies"]
+    assert got["n_epochs"] == E.shape[0]  # scored on the epochs, not on the crops

@@ -29,9 +29,11 @@ causal filter, the features, the model, the online window and the calibration ti
 
 ``[epochs] train_crops`` (cropped training, Schirrmeister et al., Hum. Brain Mapp. 2017):
 the model is trained on every epoch-long window of a trial that starts at ``start`` and
-then every ``step`` seconds, as long as it ends by ``stop`` (defaults: ``epochs.tmin``,
-0.5 s and the end of the stimulation, ``session.imagery``); predictions and evaluation stay
-on the standard ``tmin .. tmax`` epochs, and cross-validation splits trials, never crops.
+then every ``step`` seconds, as long as it ends by ``stop``. ``train_crops = true``: the
+whole stimulation, from the marker (``start = 0``, or ``epochs.tmin`` if earlier) to its end
+(``stop = session.imagery``, or ``epochs.tmax`` if later), every 0.5 s. Predictions and
+evaluation stay on the standard ``tmin .. tmax`` epochs, and cross-validation splits
+trials, never crops.
 
 Every table and key is optional except ``[classes]``; the defaults are the dataclass
 defaults below. Unknown keys, wrong types and impossible values raise
@@ -780,7 +782,7 @@ def _train_crops(
             f"}}, got {raw!r} ({_tname(raw)})"
         )
     cr = _Reader(raw, key, source)
-    start = cr.number("start", tmin)
+    start = cr.number("start", min(0.0, tmin))
     stop = cr.number("stop", max(imagery, tmax))
     step = cr.number("step", CROP_STEP_DEFAULT, positive=True)
     cr.finish()

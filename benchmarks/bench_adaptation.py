@@ -4,8 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_adaptation.py [--only ssvep_loro,ssvep_
 ssvep_strat,mi_lr,mi_ff] [--no-supervised] [--per-fold] [--crops RULE] [--no-peer]``
 
 ``--crops``: also score ours with cropped training (``[epochs] train_crops``) on the very
-same folds: ``default`` (``train_crops = true``: epoch-long crops from ``epochs.tmin``
-every 0.5 s to the end of the stimulation), ``START,STOP,STEP`` in seconds, or ``none``.
+same folds: ``default`` (``train_crops = true``: epoch-long crops from the marker every
+0.5 s to the end of the stimulation), ``START,STOP,STEP`` in seconds, or ``none``.
 
 Data (``../shared/data``, see its README for licences and citations):
 

@@ -42,9 +42,14 @@ def test_crop_starts_follow_the_rule():
     assert p.epochs.train_crops.length == 2.0
 
 
-def test_true_means_tmin_to_the_end_of_the_stimulation_every_half_second():
-    p = cropped(paradigm(), True)  # session.imagery defaults to 4 s
-    assert p.epochs.train_crops.starts() == [0.5, 1.0, 1.5, 2.0]
+def test_true_means_the_whole_stimulation_every_half_second():
+    p = cropped(paradigm(), True)  # from the marker to session.imagery (4 s by default)
+    assert p.epochs.train_crops.starts() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    d = paradigm().to_dict()
+    d["epochs"] = {"tmin": -1.0, "tmax": 1.0, "train_crops": True}
+    d["session"] = {"imagery": 2.0}
+    # An epoch before the marker or past the stimulation widens the span to hold it.
+    assert Paradigm.from_dict(d).epochs.train_crops.starts() == [-1.0, -0.5, 0.0]
     assert cropped(paradigm(), False).epochs.train_crops is None
     assert paradigm().epochs.train_crops is None
 
@@ -202,7 +207,7 @@ def test_recentred_groups_take_their_reference_from_their_epochs():
     ("value", "needle"),
     [
         ({"step": 0}, "epochs.train_crops.step: expected a number > 0"),
-        ({"stop": 2.0}, "epochs.train_crops: stop = 2 s leaves no room for one crop"),
+        ({"stop": 1.5}, "epochs.train_crops: stop = 1.5 s leaves no room for one crop"),
         ({"start": -200.0, "step": 0.01}, "must be at most 64"),
         ({"start": 1e9}, "epochs.train_crops.start = 1000000000.0 is out of range"),
         ({"begin": 1.0}, "unknown key epochs.train_crops.begin"),

@@ -19,6 +19,7 @@ from bci.features.recentre import CovarianceRecentring
 from bci.features.riemann import invsqrtm, riemannian_mean
 from bci.model_file import load_model, read_header, save_model
 from bci.paradigm import Paradigm
+from bci.paradigm_toml import paradigm_from_toml, paradigm_to_toml
 from bci.pipeline import Pipeline
 from bci.splits import make_folds
 
@@ -232,6 +233,8 @@ def test_paradigm_and_model_file_round_trip(tmp_path):
     assert Paradigm.from_dict(p.to_dict()) == p
     assert p.to_dict()["epochs"]["train_crops"] == {"start": 0.25, "stop": 3.25, "step": 0.5}
     assert "train_crops" not in paradigm().to_dict()["epochs"]
+    # Benchmark tasks carry the paradigm as TOML text.
+    assert paradigm_from_toml(paradigm_to_toml(p)) == p
     pipe = Pipeline.for_recording(p, rec).fit(rec)
     path = save_model(tmp_path / "m.bci", pipe)
     loaded = load_model(path)

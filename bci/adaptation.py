@@ -182,15 +182,8 @@ class SessionAdapter:
         return self.method == "recentre"
 
     # -------------------------------------------------------------- offline
-    def fit_features(
-        self, steps: list, E: np.ndarray, y: np.ndarray, groups, *, reference=None
-    ) -> np.ndarray:
-        """Fit the steps and return the training features, each group re-centred.
-
-        ``reference = (E_ref, groups_ref)`` (cropped training: ``E`` are crops, these the
-        trials' epochs): each group's reference is learnt from its epochs in ``E_ref``,
-        the training examples ``E`` are mapped at it.
-        """
+    def fit_features(self, steps: list, E: np.ndarray, y: np.ndarray, groups) -> np.ndarray:
+        """Fit the steps and return the training features, each group re-centred."""
         Z = E
         for step in steps[:-1]:
             Z = step.fit(Z, y).transform(Z)
@@ -199,12 +192,7 @@ class SessionAdapter:
         if not self.recentres:
             return last.transform(Z)
         self.recentring = make_recentring(last, alpha=self.alpha, warmup=self.warmup)
-        if reference is None:
-            return self.recentring.fit_transform(last, Z, groups)
-        Z_ref, g_ref = reference
-        for step in steps[:-1]:
-            Z_ref = step.transform(Z_ref)
-        return self.recentring.fit_transform(last, Z, groups, reference=(Z_ref, g_ref))
+        return self.recentring.fit_transform(last, Z, groups)
 
     def features(self, steps: list, E: np.ndarray, groups) -> np.ndarray:
         """Batch features: groups seen in training at their reference, new ones at their own."""

@@ -314,8 +314,11 @@ class Pipeline:
 
         ``crops`` (cropped training, ``info["crops"]`` of :meth:`epochs_from_recording`,
         row ``i`` the trial of epoch ``i``): the steps, scaler and model learn from the
-        crops instead of the epochs; with re-centring each group's reference is still the
-        mean of its *epochs*, the statistic a held-out group is re-centred on.
+        crops instead of the epochs. With re-centring each training group is centred on
+        the mean of the examples it contributes (its crops), as a held-out group is on the
+        mean of the examples it is scored on (its epochs). Measured on SSVEP-exo 01-06,
+        re-centred batch: group means from the crops 0.789 leave-one-recording-out, 0.680
+        leave-one-subject-out; from the epochs 0.776 / 0.656 (no crops: 0.747 / 0.688).
         """
         from models import make_estimator
 
@@ -333,20 +336,18 @@ class Pipeline:
                 f"training needs epochs of at least two classes, got only {present or 'none'}; "
                 "check the [classes] markers against the recording's markers"
             )
-        reference = None
         if crops is not None:
             if len(crops) != E.shape[0]:
                 raise BCIError(f"{len(crops)} trials of crops for {E.shape[0]} epochs")
             g = None if groups is None else np.asarray(groups)
             if g is not None and g.shape != (E.shape[0],):
                 raise BCIError(f"{g.shape} groups for {E.shape[0]} epochs; give one per epoch")
-            reference = (E, g)
             E, y, groups, _ = crops.examples(y, g)
             E = self._check_epochs(E)
         self.steps = build_steps(self.paradigm, self.sfreq, self.n_channels)
         if self.adapter is not None:
             self.adapter = SessionAdapter.for_paradigm(self.paradigm, self.sfreq)
-            Z = self.adapter.fit_features(self.steps, E, y, groups, reference=reference)
+            Z = self.adapter.fit_features(self.steps, E, y, groups)
         else:
             Z = E
             for step in self.steps:

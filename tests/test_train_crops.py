@@ -184,7 +184,7 @@ def test_fit_on_crops_equals_fitting_the_crops_as_epochs():
     assert plain.training_hash_ != a.training_hash_
 
 
-def test_recentred_groups_take_their_reference_from_their_epochs():
+def test_recentred_groups_are_centred_on_their_crops():
     recs = [make_recording(seed=s, n_trials=12) for s in (3, 4)]
     p = cropped(
         paradigm("tangent_space"), {"start": 0.0, "stop": 3.5, "step": 0.5}, method="recentre"
@@ -195,10 +195,25 @@ def test_recentred_groups_take_their_reference_from_their_epochs():
     rc = pipe.adapter.recentring
     assert isinstance(rc, CovarianceRecentring)
     step = pipe.steps[-1]
+    X, _, gx, _ = info["crops"].examples(np.asarray(y), info["groups"])
     for gid in (0, 1):
-        covs = step.block_covariances(E[info["groups"] == gid])
+        # The mean of the examples the group trains on (its crops), not of its epochs.
+        covs = step.block_covariances(X[gx == gid])
         want = np.stack([invsqrtm(riemannian_mean(c)) for c in covs])
         np.testing.assert_allclose(rc.group_isqrt_[gid], want, rtol=1e-8, atol=1e-8)
+        epochs = step.block_covariances(E[info["groups"] == gid])
+        other = np.stack([invsqrtm(riemannian_mean(c)) for c in epochs])
+        assert not np.allclose(rc.group_isqrt_[gid], other, rtol=1e-3)
+    # A held-out group is still re-centred on its own epochs (the test side as without crops).
+    new = make_recording(seed=5, n_trials=12)
+    E_new, _, _ = pipe.epochs_from_recording(new)
+    covs = step.block_covariances(E_new)
+    own = np.stack([invsqrtm(riemannian_mean(c)) for c in covs])
+    np.testing.assert_allclose(
+        pipe.features(E_new, np.full(len(E_new), "new")),
+        step.tangent_features(covs, own),
+        atol=1e-10,
+    )
 
 
 # ----------------------------------------------------------------- errors

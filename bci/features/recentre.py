@@ -215,29 +215,17 @@ class CovarianceRecentring:
         self.group_isqrt_: dict = {}
         self._running: RunningMean | None = None
 
-    def fit_transform(
-        self, step, Z: np.ndarray, groups: np.ndarray | None, *, reference=None
-    ) -> np.ndarray:
-        """Learn each training group's reference and return the re-centred features.
-
-        ``reference = (Z_ref, groups_ref)``: the groups' means come from ``Z_ref`` (the
-        trials' epochs when ``Z`` are training crops), ``Z`` is mapped at them.
-        """
+    def fit_transform(self, step, Z: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """Learn each training group's reference and return the re-centred features."""
         covs = step.block_covariances(Z)
         ref_isqrt = np.asarray(step.reference_isqrt_, dtype=np.float64)
         # One block (TangentSpace) is stored 2-D by the step; blocks are always 3-D here.
         self.reference_ = _inverse_square(ref_isqrt.reshape(-1, *ref_isqrt.shape[-2:]))
         g = _group_ids(groups, covs.shape[1])
-        ref_covs, g_ref = covs, g
-        if reference is not None:
-            ref_covs = step.block_covariances(reference[0])
-            g_ref = _group_ids(reference[1], ref_covs.shape[1])
         self.group_isqrt_ = {}
         for gid in dict.fromkeys(g.tolist()):
-            idx = np.flatnonzero(g_ref == gid)
-            if idx.size == 0:
-                raise BCIError(f"re-centring: group {gid!r} has training crops but no epochs")
-            self.group_isqrt_[gid] = invsqrtm(_block_means(ref_covs[:, idx]))
+            idx = np.flatnonzero(g == gid)
+            self.group_isqrt_[gid] = invsqrtm(_block_means(covs[:, idx]))
         out = self._map(step, covs, g, {})
         self.prior_windows_ = self.prior_windows(out, g)
         return out
@@ -399,26 +387,12 @@ class FeatureStandardising:
             out[idx] = (F[idx] - mean) / _safe_scale(np.sqrt(var), mean)
         return out
 
-    def fit_transform(
-        self, step, Z: np.ndarray, groups: np.ndarray | None, *, reference=None
-    ) -> np.ndarray:
-        """Learn each group's mean/variance (and the overall ones) and standardise.
-
-        ``reference = (Z_ref, groups_ref)``: the moments come from ``Z_ref`` (the trials'
-        epochs when ``Z`` are training crops).
-        """
+    def fit_transform(self, step, Z: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """Learn each group's mean/variance (and the overall ones) and standardise."""
         F = step.transform(Z)
         g = _group_ids(groups, F.shape[0])
-        F_ref, g_ref = F, g
-        if reference is not None:
-            F_ref = step.transform(reference[0])
-            g_ref = _group_ids(reference[1], F_ref.shape[0])
-        self.mean_, self.var_ = self._moments(F_ref)
-        self.groups_ = {}
-        for gid in dict.fromkeys(g.tolist()):
-            if not np.any(g_ref == gid):
-                raise BCIError(f"re-centring: group {gid!r} has training crops but no epochs")
-            self.groups_[gid] = self._moments(F_ref[g_ref == gid])
+        self.mean_, self.var_ = self._moments(F)
+        self.groups_ = {gid: self._moments(F[g == gid]) for gid in dict.fromkeys(g.tolist())}
         return self._apply(F, g, self.groups_)
 
     def transform(self, step, Z: np.ndarray, groups: np.ndarray | None) -> np.ndarray:

@@ -34,6 +34,8 @@ Methods, all on the same folds:
 - ours recentre + supervised (causal): the same, and the markers reach the pipeline as
   the replay reaches them; each window overlapping a cued epoch by half is learnt with
   ``partial_fit`` right after it is classified (as ``bci live`` does);
+- ``+crops`` (with ``--crops``): the same, trained on the crops of the training trials
+  (``[epochs] train_crops``; the folds are the same trials, the test epochs unchanged);
 - peer: pyRiemann ``Covariances("oas")`` + ``TangentSpace`` + scikit-learn logistic
   regression on epochs filtered the way its users do (MNE zero-phase; SSVEP: filter-bank
   covariance, each stimulation frequency +/- 1 Hz, channels stacked), plain and with

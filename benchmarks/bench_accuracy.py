@@ -3,10 +3,11 @@
 Run: ``.venv/bin/python benchmarks/bench_accuracy.py [--seeds 42] [--folds sklearn|bci]
 [--only ssvep,mi_lr,mi_ff,bci4als] [--crops RULE ...] [--paradigm-only]``
 
-``--crops``: also score the shipped paradigm with cropped training (``[epochs]
-train_crops``) on the same folds, one line per rule: ``default`` (``train_crops = true``),
-``START,STOP,STEP`` in seconds, or ``key=value`` pairs joined by ``:`` that override the
-defaults (``start=0``: from the marker to the end of the stimulation every 0.5 s).
+The shipped paradigm's line trains as shipped (on its ``[epochs] train_crops`` when it
+has them, with a line "without train_crops" next to it); the alternative lines train on
+the epochs. ``--crops``: also score the shipped paradigm with cropped training on the same
+folds, one line per rule: ``default`` (``train_crops = true``), ``START,STOP,STEP`` in
+seconds, or ``key=value`` pairs joined by ``:`` that override the defaults (``start=1``).
 ``--paradigm-only``: only the shipped paradigm (and its crop lines), no alternatives or
 peers.
 
@@ -135,8 +136,18 @@ def with_features(par: Paradigm, **features) -> Paradigm:
     return Paradigm.from_dict(d, source=par.source)
 
 
-def with_crops(par: Paradigm, rule: str) -> Paradigm:
-    """The paradigm with ``[epochs] train_crops`` set by ``rule`` (see the module notes)."""
+def without_crops(par: Paradigm) -> Paradigm:
+    """The paradigm trained on its epochs only (``[epochs] train_crops`` off)."""
+    d = par.to_dict()
+    d["epochs"].pop("train_crops", None)
+    return Paradigm.from_dict(d, source=par.source)
+
+
+def with_crops(par: Paradigm, rule: str) -> Paradigm | None:
+    """The paradigm with ``[epochs] train_crops`` set by ``rule`` (see the module notes);
+    ``paradigm``: its own setting (None when it has none)."""
+    if rule == "paradigm":
+        return par if par.epochs.train_crops is not None else None
     d = par.to_dict()
     if rule == "default":
         value: object = True
@@ -293,18 +304,21 @@ def main(argv=None) -> int:
             peers_X["bp"] = log_bandpower(peers_X["raw"], pipe.sfreq, par.features.bands)
         res = results.setdefault(dataset, {})
         crops = {}
+        methods = list(our_methods(par, is_ssvep))
+        if args.paradigm_only:
+            methods = methods[:1]
+        if par.epochs.train_crops is not None:
+            crops[methods[0][0]] = info["crops"]
+            methods.insert(1, ("ours: paradigm without train_crops", without_crops(par)))
         for rule in args.crops:
-            cpar = with_crops(par, rule)
+            cpar = with_crops(without_crops(par), rule)
             cE, _, cinfo = Pipeline.for_recording(cpar, recs[0]).epochs_from_recordings(recs)
             if not np.array_equal(cE, E):
                 raise SystemExit(f"{dataset}: the crops paradigm cut different epochs")
             c = cpar.epochs.train_crops
             label = f"ours: paradigm +crops {c.start:g}..{c.stop:g} every {c.step:g} s"
             crops[label] = cinfo["crops"]
-        methods = list(our_methods(par, is_ssvep))
-        if args.paradigm_only:
-            methods = methods[:1]
-        methods += [(label, par) for label in crops]
+            methods.append((label, par))
         for seed in args.seeds:
             folds = make_split(y, args.folds, seed)
             for label, mpar in methods:

@@ -3,9 +3,12 @@
 Run: ``.venv/bin/python benchmarks/bench_adaptation.py [--only ssvep_loro,ssvep_loso,
 ssvep_strat,mi_lr,mi_ff] [--no-supervised] [--per-fold] [--crops RULE] [--no-peer]``
 
-``--crops``: also score ours with cropped training (``[epochs] train_crops``) on the very
-same folds: ``default`` (``train_crops = true``: epoch-long crops from the marker every
-0.5 s to the end of the stimulation), ``START,STOP,STEP`` in seconds, or ``none``.
+Ours trains on the epochs (the paradigm without ``[epochs] train_crops``); the ``+crops``
+rows train on crops, on the very same folds: ``--crops paradigm`` (the default: the
+paradigm's own ``train_crops``, no ``+crops`` rows when it has none), ``default``
+(``train_crops = true``: epoch-long crops from the marker every 0.5 s to the end of the
+stimulation), ``START,STOP,STEP`` in seconds, ``key=value`` pairs joined by ``:``, or
+``none``.
 
 Data (``../shared/data``, see its README for licences and citations):
 
@@ -61,12 +64,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_accuracy import peer_epochs  # noqa: E402
+from bench_accuracy import peer_epochs, with_crops, without_crops  # noqa: E402
 
 from acquisition.file_source import load_recording  # noqa: E402
 from bci.evaluation import cross_validate, pseudo_online  # noqa: E402
 from bci.metrics import chance_level, significance_threshold  # noqa: E402
-from bci.paradigm import Paradigm, load_paradigm  # noqa: E402
+from bci.paradigm import load_paradigm  # noqa: E402
 from bci.pipeline import Pipeline  # noqa: E402
 from bci.splits import make_folds, stratified_folds  # noqa: E402
 
@@ -137,17 +140,6 @@ def ours(par, pipe, E, y, rec_groups, folds, *, adapt: bool, crops=None) -> list
     return r["fold_accuracies"]
 
 
-def with_crops(par, rule: str):
-    """The paradigm with ``[epochs] train_crops`` set by ``rule`` (see the module notes)."""
-    d = par.to_dict()
-    if rule == "default":
-        d["epochs"]["train_crops"] = True
-    else:
-        start, stop, step = (float(v) for v in rule.split(","))
-        d["epochs"]["train_crops"] = {"start": start, "stop": stop, "step": step}
-    return Paradigm.from_dict(d, source=par.source)
-
-
 def causal(par, recs, groups, *, supervised: bool) -> dict:
     p = par.with_adaptation("recentre", supervised=supervised)
     return pseudo_online(recs, lambda rec: Pipeline.for_recording(p, rec), groups=groups)
@@ -167,12 +159,14 @@ def evaluate_split(
     else:
         unit = np.asarray([held_unit[g] for g in rec_groups])
         folds = make_folds(y, unit, n_folds=len(set(held_unit)), seed=42)
+    cpar = None if crops == "none" else with_crops(without_crops(par), crops)
+    if crops == "paradigm":
+        cpar = with_crops(par, crops)
+    par = without_crops(par)
     res = {}
     res["ours none"] = ours(par, pipe, E, y, rec_groups, folds, adapt=False)
     res["ours recentre (batch)"] = ours(par, pipe, E, y, rec_groups, folds, adapt=True)
-    cpar = None
-    if crops != "none":
-        cpar = with_crops(par, crops)
+    if cpar is not None:
         cE, _, cinfo = Pipeline.for_recording(cpar, recs[0]).epochs_from_recordings(recs)
         # The same epochs and folds: only the training examples differ.
         if not np.array_equal(cE, E):
@@ -252,7 +246,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="ssvep_loro,ssvep_loso,ssvep_strat,mi_lr,mi_ff")
     ap.add_argument("--no-supervised", action="store_true")
-    ap.add_argument("--crops", default="none", help="default, START,STOP,STEP or none")
+    ap.add_argument(
+        "--crops", default="paradigm", help="paradigm, default, START,STOP,STEP, k=v:k=v or none"
+    )
     ap.add_argument("--no-peer", action="store_true", help="skip the pyRiemann rows")
     ap.add_argument(
         "--per-fold",

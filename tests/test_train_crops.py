@@ -290,6 +290,10 @@ def test_train_and_evaluate_commands_learn_from_the_crops(tmp_path, capsys):
 
     out = tmp_path / "m.bci"
     assert main(["train", str(fif), "--paradigm", str(ptoml), "--out", str(out), "--cv", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "cropped training: 96 crops of 24 trials (2 s starting 0 .. 1.5 s every 0.5 s)" in printed
+    )
     loaded = load_recording(fif)
     par = Paradigm.from_dict(read_header(out)["paradigm"])
     assert par.epochs.train_crops.starts() == [0.0, 0.5, 1.0, 1.5]

@@ -126,6 +126,9 @@ HIDDEN_UNITS = Limit("hidden-layer size", 1, 4096, integer=True)
 HIDDEN_LAYERS = Limit("number of hidden layers", 0, 8, integer=True)
 #: Frequency bands of the band-power / filter-bank features.
 N_BANDS = Limit("number of bands", 1, 64, integer=True)
+#: Training crops cut from one trial (``[epochs] train_crops``): the training set grows by
+#: this factor, so it is bounded before the crops are allocated.
+TRAIN_CROPS = Limit("number of training crops per trial", 1, 64, integer=True)
 #: How many times faster than real time a replayed stream's timestamps advance.
 REPLAY_SPEED = Limit("replay speed", 1e-3, 1000.0, "x")
 #: Nesting depth of a TOML paradigm or of a model file's JSON header.

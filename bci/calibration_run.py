@@ -293,7 +293,7 @@ def train_from_recording(
     report(0.0, f"loading {recording_path}")
     recording = load_recording(recording_path)
     pipeline = Pipeline(paradigm, recording.info.ch_names, recording.sfreq)
-    E, y, _ = pipeline.epochs_from_recording(recording)
+    E, y, info = pipeline.epochs_from_recording(recording)
     classes, counts = np.unique(np.asarray(y), return_counts=True)
     per_class = dict(zip(classes.tolist(), counts.tolist(), strict=True))
     missing = [c for c in paradigm.classes if per_class.get(c, 0) < 2]
@@ -304,11 +304,12 @@ def train_from_recording(
         )
     report(0.2, f"cross-validating on {len(y)} trials")
     folds = int(min(5, counts.min()))
+    crops = info.get("crops")
     metrics = cross_validate(
-        E, y, None, pipeline.clone, cv=folds, seed=42 if seed is None else seed
+        E, y, None, pipeline.clone, cv=folds, seed=42 if seed is None else seed, crops=crops
     )
     report(0.8, "training the final model on every trial")
-    pipeline.fit_epochs(E, y)
+    pipeline.fit_epochs(E, y, crops=crops)
     save_model(model_path, pipeline, metrics=metrics)
     report(1.0, f"saved {model_path}")
     return CalibrationResult(

@@ -197,3 +197,94 @@ def cut_epochs(
         dropped_onsets=events.samples[edge_dropped].tolist(),
         n_nonfinite=n_nonfinite,
     )
+
+
+@dataclass
+class TrainCrops:
+    """Training crops of a set of trials, one row per trial (aligned with its epochs).
+
+    Cropped training (``[epochs] train_crops``): each trial contributes every crop that
+    lies inside the data and touches no non-finite sample. Select trials with
+    :meth:`take` *before* turning crops into examples (:meth:`examples`): a split made on
+    trials keeps all crops of a trial on one side.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_trials, n_crops, n_channels, n_times)
+        Zero where a crop is not ``valid``.
+    valid : ndarray of bool, shape (n_trials, n_crops)
+    starts : ndarray, shape (n_crops,)
+        Crop starts in seconds after the marker.
+    """
+
+    data: np.ndarray
+    valid: np.ndarray
+    starts: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+    def take(self, index: np.ndarray | Sequence[int]) -> TrainCrops:
+        """The crops of trials ``index`` (integer positions, as a fold's train indices)."""
+        idx = np.asarray(index, dtype=np.int64)
+        return TrainCrops(self.data[idx], self.valid[idx], self.starts)
+
+    def examples(
+        self, y: np.ndarray, groups: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """``(X, y, groups, trial)``: the valid crops as training examples, trial-major.
+
+        ``y`` and ``groups`` (one per trial) are repeated for each crop; ``trial`` is the
+        row each example came from.
+        """
+        trial, crop = np.nonzero(self.valid)
+        X = self.data[trial, crop]
+        g = None if groups is None else np.asarray(groups)[trial]
+        return X, np.asarray(y)[trial], g, trial
+
+    @staticmethod
+    def concatenate(parts: Sequence[TrainCrops]) -> TrainCrops:
+        """Crops of several recordings, in order (their crop starts must agree)."""
+        return TrainCrops(
+            np.concatenate([p.data for p in parts], axis=0),
+            np.concatenate([p.valid for p in parts], axis=0),
+            parts[0].starts,
+        )
+
+
+def cut_crops(
+    data: np.ndarray,
+    sfreq: float,
+    onsets: np.ndarray,
+    starts: Sequence[float],
+    length: float,
+    *,
+    bad_spans: np.ndarray | None = None,
+) -> TrainCrops:
+    """Cut ``[marker + start, marker + start + length)`` for every start and marker.
+
+    Each crop has ``round(length * sfreq)`` samples, as an epoch of that length. A crop
+    past either end of ``data`` or overlapping ``bad_spans`` is marked invalid (the trial
+    keeps its other crops).
+    """
+    onsets = np.asarray(onsets, dtype=np.int64)
+    n_times = round(float(length) * float(sfreq))
+    out = np.zeros((onsets.size, len(starts), data.shape[0], n_times), dtype=np.float64)
+    valid = np.zeros((onsets.size, len(starts)), dtype=bool)
+    spans = None
+    if bad_spans is not None and len(bad_spans):
+        spans = np.asarray(bad_spans, dtype=np.int64).reshape(-1, 2)
+    for k, t0 in enumerate(starts):
+        first = onsets + round(float(t0) * float(sfreq))
+        ok = (first >= 0) & (first + n_times <= data.shape[1])
+        if spans is not None:
+            # As cut_epochs: [s, s + n) overlaps [a, b) when s < b and a < s + n.
+            overlap = (first[:, None] < spans[None, :, 1]) & (
+                spans[None, :, 0] < first[:, None] + n_times
+            )
+            ok &= ~overlap.any(axis=1)
+        rows = np.flatnonzero(ok)
+        idx = first[rows, None] + np.arange(n_times)[None, :]
+        out[rows, k] = data[:, idx].transpose(1, 0, 2)
+        valid[rows, k] = True
+    return TrainCrops(out, valid, np.asarray(starts, dtype=np.float64))

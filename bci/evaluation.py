@@ -6,7 +6,10 @@ filtered epochs can be cut once. Every fitted step (spatial filter, tangent-spac
 reference, scaler, model) lives in the pipeline, and each fold trains a fresh pipeline
 from ``make_pipeline()`` on its training epochs only. Grouped folds keep all epochs of a
 recording/session/run together, and pseudo-online scoring slides windows only over a
-recording the model never saw.
+recording the model never saw. With cropped training (``[epochs] train_crops``) the folds
+are made on trials and only then is each training trial replaced by its crops
+(``crops.take(train)``), so no trial has crops on both sides of a split; the test side is
+always the standard epochs.
 
 Significance follows Combrisson & Jerbi (2015), see :mod:`bci.metrics`.
 """
@@ -90,6 +93,7 @@ def cross_validate(
     p: float = 0.05,
     folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     adapt_groups: Sequence | np.ndarray | None = None,
+    crops: Any = None,
     progress: Progress | None = None,
 ) -> dict:
     """Cross-validate a pipeline on filtered epochs, refitting every fitted step per fold.
@@ -122,6 +126,10 @@ def cross_validate(
         passed to ``fit_epochs`` and ``predict_proba_epochs`` of each fold, so training
         groups are re-centred on their own training epochs and a held-out group on its
         own test epochs (batch, no labels).
+    crops : TrainCrops, optional
+        Cropped training (``info["crops"]``, one row per epoch): each fold trains on the
+        crops of its training trials (the split is made on the epochs first) and tests
+        on the epochs.
     progress : callable, optional
         ``progress(fraction, text)`` before each fold and at the end.
 
@@ -170,6 +178,8 @@ def cross_validate(
     ag = None if adapt_groups is None else np.asarray(adapt_groups)
     if ag is not None and ag.shape != labels.shape:
         raise BCIError(f"cross_validate: {ag.shape} adapt_groups for {labels.size} epochs")
+    if crops is not None and len(crops) != labels.size:
+        raise BCIError(f"cross_validate: crops of {len(crops)} trials for {labels.size} epochs")
     report = progress or _silent
     for k, (train, test) in enumerate(folds):
         report(k / len(folds), f"cross-validation: fold {k + 1} of {len(folds)}")
@@ -177,10 +187,12 @@ def cross_validate(
         if classes is None:
             classes = _class_order(pipe, labels)
         t0 = time.perf_counter()
-        if ag is None:
+        train_crops = None if crops is None else crops.take(train)
+        if ag is None and train_crops is None:
             pipe.fit_epochs(E[train], labels[train])
         else:
-            pipe.fit_epochs(E[train], labels[train], ag[train])
+            g = None if ag is None else ag[train]
+            pipe.fit_epochs(E[train], labels[train], g, crops=train_crops)
         t1 = time.perf_counter()
         fold_pred = _predict(pipe, E[test], None if ag is None else ag[test])
         predict_s += time.perf_counter() - t1
@@ -228,12 +240,14 @@ def learning_curve(
     fractions: Sequence[float] = (0.2, 0.4, 0.6, 0.8, 1.0),
     cv: int = 5,
     seed: int | None = 42,
+    crops: Any = None,
     progress: Progress | None = None,
 ) -> dict:
     """Test accuracy against the number of training epochs (stratified folds).
 
     In every fold the training set is subsampled (per class, seeded) to each fraction;
     the test fold stays the same, so the points differ only by training-set size.
+    ``crops`` (cropped training): each subsample trains on its trials' crops.
     ``progress(fraction, text)``, when given, is called before each fit.
 
     Returns
@@ -263,7 +277,10 @@ def learning_curve(
             sizes[i, j] = sub.size
             pipe = make_pipeline()
             try:
-                pipe.fit_epochs(E[sub], labels[sub])
+                if crops is None:
+                    pipe.fit_epochs(E[sub], labels[sub])
+                else:
+                    pipe.fit_epochs(E[sub], labels[sub], crops=crops.take(sub))
             except BCIError:
                 continue  # too few epochs for this step (e.g. a covariance); leave NaN
             scores[i, j] = float(np.mean(_predict(pipe, E[test]) == labels[test]))
@@ -389,15 +406,16 @@ def pseudo_online(
         adapts = getattr(pipe, "adapter", None) is not None
         others = [r for j, r in enumerate(recs) if unit[j] != unit[i]]
         E, y, tinfo = pipe.epochs_from_recordings(others)
+        train_crops = tinfo.get("crops")
         if adapts:
             # Each training recording is re-centred on its own reference.
-            pipe.fit_epochs(E, y, tinfo["groups"])
+            pipe.fit_epochs(E, y, tinfo["groups"], crops=train_crops)
         else:
             key = unit[i]
             if key in fitted:
                 pipe = fitted[key]
             else:
-                pipe.fit_epochs(E, y)
+                pipe.fit_epochs(E, y, crops=train_crops)
                 fitted[key] = pipe
         E_held, y_held, info = pipe.epochs_from_recording(held)
         if classes is None:

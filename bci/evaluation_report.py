@@ -161,10 +161,11 @@ def evaluation_report(
 
     Returns
     -------
-    report, pipeline (unfitted), E, y
+    report, pipeline (unfitted), E, y, crops
         ``report`` is JSON-safe: the :func:`~bci.evaluation.cross_validate` keys plus
         ``paradigm``, ``recordings``, ``epochs_per_class``, ``recording_epochs`` (see
-        :func:`recording_epochs`) and ``pseudo_online``.
+        :func:`recording_epochs`) and ``pseudo_online``. ``crops``: the trials'
+        :class:`~bci.epochs.TrainCrops` with ``[epochs] train_crops``, else None.
     """
     if cv < 2:
         raise BCIError(f"{command}: --cv {cv}: need at least 2 folds")
@@ -180,6 +181,7 @@ def evaluation_report(
         seed=seed,
         group_by=group_by,
         adapt_groups=adapt_groups,
+        crops=info.get("crops"),
         progress=progress,
     )
     online = None
@@ -203,4 +205,4 @@ def evaluation_report(
         "recording_epochs": [recording_epochs(r) for r in info["recordings"]],
         "pseudo_online": online,
     }
-    return report, pipe, E, y
+    return report, pipe, E, y, info.get("crops")

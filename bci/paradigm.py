@@ -9,6 +9,7 @@ causal filter, the features, the model, the online window and the calibration ti
     [epochs]
     tmin = 0.5
     tmax = 2.5
+    train_crops = false  # or true, or { start = 0.5, stop = 4.0, step = 0.5 }: see below
     [filter]
     l_freq = 7.0         # 0 or false: no high-pass
     h_freq = 30.0        # 0 or false: no low-pass
@@ -25,6 +26,14 @@ causal filter, the features, the model, the online window and the calibration ti
     method = "recentre"  # or "none" (the default)
     memory = 120.0       # seconds of windows the online running mean remembers
     supervised = false   # update the model with partial_fit on cued trials during use
+
+``[epochs] train_crops`` (cropped training, Schirrmeister et al., Hum. Brain Mapp. 2017):
+the model is trained on every epoch-long window of a trial that starts at ``start`` and
+then every ``step`` seconds, as long as it ends by ``stop``. ``train_crops = true``: the
+whole stimulation, from the marker (``start = 0``, or ``epochs.tmin`` if earlier) to its end
+(``stop = session.imagery``, or ``epochs.tmax`` if later), every 0.5 s. Predictions and
+evaluation stay on the standard ``tmin .. tmax`` epochs, and cross-validation splits
+trials, never crops.
 
 Every table and key is optional except ``[classes]``; the defaults are the dataclass
 defaults below. Unknown keys, wrong types and impossible values raise
@@ -51,6 +60,8 @@ LOG_KINDS = ("log10", "ln")
 ADAPTATION_METHODS = ("none", "recentre")
 #: Bounds of adaptation.memory in seconds: at least a few windows, at most a day.
 MEMORY_RANGE = (1.0, 86400.0)
+#: ``[epochs] train_crops = true``: the step between crop starts, in seconds.
+CROP_STEP_DEFAULT = 0.5
 
 
 def normalize_marker(marker: object) -> str:
@@ -86,11 +97,46 @@ class EpochsConfig:
     tmax: float = 2.5
     trial_marker: str | None = None
     occurrence: int = 1
+    #: Cropped training (``[epochs] train_crops``), None when off.
+    train_crops: CropsConfig | None = None
 
     @property
     def length(self) -> float:
         """Epoch length in seconds."""
         return self.tmax - self.tmin
+
+
+@dataclass(frozen=True)
+class CropsConfig:
+    """Cropped training: epoch-long windows of each trial, starting ``start``, ``start +
+    step``, ... seconds after the marker, the last one ending by ``stop``.
+
+    ``length`` is the epoch's (``tmax - tmin``), so a crop is exactly what a standard epoch
+    or an online window of that length would hold.
+    """
+
+    start: float
+    stop: float
+    step: float
+    length: float
+
+    @property
+    def n_crops(self) -> int:
+        """Crops per trial."""
+        return crop_count(self.start, self.stop, self.step, self.length)
+
+    def starts(self) -> list[float]:
+        """Start of every crop in seconds after the marker."""
+        return [self.start + k * self.step for k in range(self.n_crops)]
+
+
+def crop_count(start: float, stop: float, step: float, length: float) -> int:
+    """Number of ``length``-second crops starting every ``step`` s from ``start`` and
+    ending by ``stop`` (0 when not even one fits); a microsecond of rounding is forgiven."""
+    room = stop - start - length
+    if room < -1e-6:
+        return 0
+    return math.floor(room / step + 1e-6) + 1
 
 
 @dataclass(frozen=True)
@@ -294,6 +340,14 @@ class Paradigm:
         if self.epochs.trial_marker is not None:
             out["epochs"]["trial_marker"] = self.epochs.trial_marker
             out["epochs"]["occurrence"] = self.epochs.occurrence
+        crops = self.epochs.train_crops
+        if crops is not None:
+            # Only when on, resolved: a model file says exactly which crops it was trained on.
+            out["epochs"]["train_crops"] = {
+                "start": crops.start,
+                "stop": crops.stop,
+                "step": crops.step,
+            }
         f = self.filter
         out["filter"] = {"l_freq": f.l_freq, "h_freq": f.h_freq, "order": f.order}
         if f.notch is not None:
@@ -575,8 +629,8 @@ def _parse(d: object, source: str) -> Paradigm:
             f"{source}: epochs.occurrence = {occurrence} needs epochs.trial_marker (the marker "
             "that starts a trial) to count class markers within a trial"
         )
+    crops_raw = ep.get("train_crops", False)
     ep.finish()
-    epochs = EpochsConfig(tmin, tmax, trial_marker, occurrence)
 
     fl = _Reader(top.table_of("filter"), "filter", source)
     l_freq = fl.optional_number("l_freq", FilterConfig.l_freq)
@@ -679,6 +733,8 @@ def _parse(d: object, source: str) -> Paradigm:
         frequencies[cname] = freqs_reader.number(cname, 0.0, positive=True)
     se.finish()
     session = SessionConfig(skind, fixation, cue, imagery, rest_min, rest_max, trials, frequencies)
+    crops = _train_crops(source, crops_raw, tmin, tmax, imagery)
+    epochs = EpochsConfig(tmin, tmax, trial_marker, occurrence, crops)
 
     ad = _Reader(top.table_of("adaptation"), "adaptation", source)
     a_method = ad.string("method", AdaptationConfig.method, choices=ADAPTATION_METHODS)
@@ -709,6 +765,46 @@ def _parse(d: object, source: str) -> Paradigm:
         adaptation=adaptation,
         source=source,
     )
+
+
+def _train_crops(
+    source: str, raw: object, tmin: float, tmax: float, imagery: float
+) -> CropsConfig | None:
+    """Parse ``[epochs] train_crops``: false (off), true (defaults) or {start, stop, step}."""
+    if raw is False:
+        return None
+    if raw is True:
+        raw = {}
+    key = "epochs.train_crops"
+    if not isinstance(raw, dict):
+        raise ParadigmError(
+            f"{source}: {key}: expected true, false or a table {{ start = s, stop = s, step = s "
+            f"}}, got {raw!r} ({_tname(raw)})"
+        )
+    cr = _Reader(raw, key, source)
+    start = cr.number("start", min(0.0, tmin))
+    stop = cr.number("stop", max(imagery, tmax))
+    step = cr.number("step", CROP_STEP_DEFAULT, positive=True)
+    cr.finish()
+    for name, value in (("start", start), ("stop", stop)):
+        limits.EPOCH_TIME.check(value, f"{key}.{name}", where=source, error=ParadigmError)
+    limits.WINDOW_SECONDS.check(step, f"{key}.step", where=source, error=ParadigmError)
+    length = tmax - tmin
+    n = crop_count(start, stop, step, length)
+    if n < 1:
+        raise ParadigmError(
+            f"{source}: {key}: stop = {stop:g} s leaves no room for one crop of the epoch's "
+            f"{length:g} s after start = {start:g} s; make stop at least {start + length:g} s"
+        )
+    # Bounded before anything is allocated: the crops multiply the training set.
+    high = int(limits.TRAIN_CROPS.high)
+    if n > high:
+        raise ParadigmError(
+            f"{source}: {key}: start = {start:g}, stop = {stop:g}, step = {step:g} s make {n} "
+            f"crops per trial; the {limits.TRAIN_CROPS.what} must be at most {high}: "
+            "lengthen step or narrow start .. stop"
+        )
+    return CropsConfig(start, stop, step, length)
 
 
 def _bands(reader: _Reader, raw: object) -> tuple[tuple[float, float], ...]:

@@ -29,6 +29,8 @@ from acquisition.recording import Recording
 from acquisition.source import StreamEvent
 from bci.adaptation import SessionAdapter
 from bci.epochs import (
+    TrainCrops,
+    cut_crops,
     cut_epochs,
     describe_nonfinite,
     epoch_samples,
@@ -48,7 +50,9 @@ class EpochSet(NamedTuple):
     """Epochs of one or more recordings: ``E, y, info = pipeline.epochs_from_recording(rec)``.
 
     ``info`` holds ``onsets`` (marker samples), ``n_dropped``, ``dropped_onsets``,
-    ``counts`` (epochs per class) and ``path``.
+    ``counts`` (epochs per class) and ``path``; with ``[epochs] train_crops`` also
+    ``crops``, the :class:`~bci.epochs.TrainCrops` of the same trials (row ``i`` is the
+    trial of epoch ``i``), which ``fit_epochs(..., crops=)`` trains on.
     """
 
     E: np.ndarray
@@ -239,6 +243,15 @@ class Pipeline:
         if len(spans):
             where = recording.path or recording.info.name
             info["nonfinite"] = describe_nonfinite(raw, self.sfreq, self.ch_names, where, spans)
+        if ep.train_crops is not None:
+            info["crops"] = cut_crops(
+                data,
+                self.sfreq,
+                epochs.onsets,
+                ep.train_crops.starts(),
+                ep.length,
+                bad_spans=spans,
+            )
         return EpochSet(epochs.data, epochs.labels, info)
 
     def epochs_from_recordings(self, recordings: Iterable[Recording]) -> EpochSet:
@@ -264,6 +277,8 @@ class Pipeline:
             "n_nonfinite": sum(i["n_nonfinite"] for i in infos),
             "counts": counts,
         }
+        if self.paradigm.epochs.train_crops is not None:
+            info["crops"] = TrainCrops.concatenate([i["crops"] for i in infos])
         return EpochSet(E, y, info)
 
     def windows_from_recording(self, recording: Recording) -> tuple[np.ndarray, np.ndarray]:
@@ -281,16 +296,29 @@ class Pipeline:
         if isinstance(recordings, Recording):
             recordings = [recordings]
         E, y, info = self.epochs_from_recordings(recordings)
-        return self.fit_epochs(E, y, info["groups"])
+        return self.fit_epochs(E, y, info["groups"], crops=info.get("crops"))
 
     def fit_epochs(
-        self, E: np.ndarray, y: Sequence[str] | np.ndarray, groups: Sequence | None = None
+        self,
+        E: np.ndarray,
+        y: Sequence[str] | np.ndarray,
+        groups: Sequence | None = None,
+        *,
+        crops: TrainCrops | None = None,
     ) -> Pipeline:
         """Fit feature steps, scaler and model on epochs ``E`` with class names ``y``.
 
         ``groups`` (one id per epoch: recording, session) is used by ``[adaptation]
         method = "recentre"``: each group is re-centred on its own reference. Without it
         all epochs form one group.
+
+        ``crops`` (cropped training, ``info["crops"]`` of :meth:`epochs_from_recording`,
+        row ``i`` the trial of epoch ``i``): the steps, scaler and model learn from the
+        crops instead of the epochs. With re-centring each training group is centred on
+        the mean of the examples it contributes (its crops), as a held-out group is on the
+        mean of the examples it is scored on (its epochs). Measured on SSVEP-exo 01-06,
+        re-centred batch: group means from the crops 0.789 leave-one-recording-out, 0.680
+        leave-one-subject-out; from the epochs 0.776 / 0.656 (no crops: 0.747 / 0.688).
         """
         from models import make_estimator
 
@@ -308,6 +336,14 @@ class Pipeline:
                 f"training needs epochs of at least two classes, got only {present or 'none'}; "
                 "check the [classes] markers against the recording's markers"
             )
+        if crops is not None:
+            if len(crops) != E.shape[0]:
+                raise BCIError(f"{len(crops)} trials of crops for {E.shape[0]} epochs")
+            g = None if groups is None else np.asarray(groups)
+            if g is not None and g.shape != (E.shape[0],):
+                raise BCIError(f"{g.shape} groups for {E.shape[0]} epochs; give one per epoch")
+            E, y, groups, _ = crops.examples(y, g)
+            E = self._check_epochs(E)
         self.steps = build_steps(self.paradigm, self.sfreq, self.n_channels)
         if self.adapter is not None:
             self.adapter = SessionAdapter.for_paradigm(self.paradigm, self.sfreq)

@@ -1,7 +1,14 @@
 """Adaptation across sessions (issue 11): ours against pyRiemann's re-centring, same folds.
 
 Run: ``.venv/bin/python benchmarks/bench_adaptation.py [--only ssvep_loro,ssvep_loso,
-ssvep_strat,mi_lr,mi_ff] [--no-supervised] [--per-fold]``
+ssvep_strat,mi_lr,mi_ff] [--no-supervised] [--per-fold] [--crops RULE] [--no-peer]``
+
+Ours trains on the epochs (the paradigm without ``[epochs] train_crops``); the ``+crops``
+rows train on crops, on the very same folds: ``--crops paradigm`` (the default: the
+paradigm's own ``train_crops``, no ``+crops`` rows when it has none), ``default``
+(``train_crops = true``: epoch-long crops from the marker every 0.5 s to the end of the
+stimulation), ``START,STOP,STEP`` in seconds, ``key=value`` pairs joined by ``:``, or
+``none``.
 
 Data (``../shared/data``, see its README for licences and citations):
 
@@ -30,6 +37,8 @@ Methods, all on the same folds:
 - ours recentre + supervised (causal): the same, and the markers reach the pipeline as
   the replay reaches them; each window overlapping a cued epoch by half is learnt with
   ``partial_fit`` right after it is classified (as ``bci live`` does);
+- ``+crops`` (with ``--crops``): the same, trained on the crops of the training trials
+  (``[epochs] train_crops``; the folds are the same trials, the test epochs unchanged);
 - peer: pyRiemann ``Covariances("oas")`` + ``TangentSpace`` + scikit-learn logistic
   regression on epochs filtered the way its users do (MNE zero-phase; SSVEP: filter-bank
   covariance, each stimulation frequency +/- 1 Hz, channels stacked), plain and with
@@ -55,7 +64,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_accuracy import peer_epochs  # noqa: E402
+from bench_accuracy import peer_epochs, with_crops, without_crops  # noqa: E402
 
 from acquisition.file_source import load_recording  # noqa: E402
 from bci.evaluation import cross_validate, pseudo_online  # noqa: E402
@@ -117,7 +126,7 @@ def peer_scores(covs, y, rec_groups, folds, *, recentre: bool) -> list[float]:
     return out
 
 
-def ours(par, pipe, E, y, rec_groups, folds, *, adapt: bool) -> list[float]:
+def ours(par, pipe, E, y, rec_groups, folds, *, adapt: bool, crops=None) -> list[float]:
     p = par.with_adaptation("recentre") if adapt else par
     r = cross_validate(
         E,
@@ -126,6 +135,7 @@ def ours(par, pipe, E, y, rec_groups, folds, *, adapt: bool) -> list[float]:
         Pipeline(p, pipe.ch_names, pipe.sfreq).clone,
         folds=folds,
         adapt_groups=rec_groups if adapt else None,
+        crops=crops,
     )
     return r["fold_accuracies"]
 
@@ -135,7 +145,9 @@ def causal(par, recs, groups, *, supervised: bool) -> dict:
     return pseudo_online(recs, lambda rec: Pipeline.for_recording(p, rec), groups=groups)
 
 
-def evaluate_split(name, par, recs, rec_of_file, held_unit, folds_kind, supervised, rows):
+def evaluate_split(
+    name, par, recs, rec_of_file, held_unit, folds_kind, supervised, rows, crops="none", peer=True
+):
     """Score every method on one split of ``recs``; append rows (one per method)."""
     is_ssvep = par.session.kind == "ssvep"
     pipe = Pipeline.for_recording(par, recs[0])
@@ -147,16 +159,31 @@ def evaluate_split(name, par, recs, rec_of_file, held_unit, folds_kind, supervis
     else:
         unit = np.asarray([held_unit[g] for g in rec_groups])
         folds = make_folds(y, unit, n_folds=len(set(held_unit)), seed=42)
+    cpar = None if crops == "none" else with_crops(without_crops(par), crops)
+    if crops == "paradigm":
+        cpar = with_crops(par, crops)
+    par = without_crops(par)
     res = {}
     res["ours none"] = ours(par, pipe, E, y, rec_groups, folds, adapt=False)
     res["ours recentre (batch)"] = ours(par, pipe, E, y, rec_groups, folds, adapt=True)
-    covs = peer_features(pipe, recs, info, is_ssvep)
-    res["pyRiemann TS+LR"] = peer_scores(covs, y, rec_groups, folds, recentre=False)
-    res["pyRiemann TLCenter+TS+LR"] = peer_scores(covs, y, rec_groups, folds, recentre=True)
+    if cpar is not None:
+        cE, _, cinfo = Pipeline.for_recording(cpar, recs[0]).epochs_from_recordings(recs)
+        # The same epochs and folds: only the training examples differ.
+        if not np.array_equal(cE, E):
+            raise SystemExit(f"{name}: the crops paradigm cut different epochs")
+        for adapt in (False, True):
+            key = "ours recentre (batch) +crops" if adapt else "ours none +crops"
+            res[key] = ours(par, pipe, E, y, rec_groups, folds, adapt=adapt, crops=cinfo["crops"])
+    if peer:
+        covs = peer_features(pipe, recs, info, is_ssvep)
+        res["pyRiemann TS+LR"] = peer_scores(covs, y, rec_groups, folds, recentre=False)
+        res["pyRiemann TLCenter+TS+LR"] = peer_scores(covs, y, rec_groups, folds, recentre=True)
     online = {}
     if folds_kind != "stratified":
         held = list(held_unit)
         online["ours recentre (causal)"] = causal(par, recs, held, supervised=False)
+        if cpar is not None:
+            online["ours recentre (causal) +crops"] = causal(cpar, recs, held, supervised=False)
         if supervised:
             online["ours recentre+supervised (causal)"] = causal(par, recs, held, supervised=True)
     test_sizes = [t.size for _, t in folds]
@@ -220,6 +247,10 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="ssvep_loro,ssvep_loso,ssvep_strat,mi_lr,mi_ff")
     ap.add_argument("--no-supervised", action="store_true")
     ap.add_argument(
+        "--crops", default="paradigm", help="paradigm, default, START,STOP,STEP, k=v:k=v or none"
+    )
+    ap.add_argument("--no-peer", action="store_true", help="skip the pyRiemann rows")
+    ap.add_argument(
         "--per-fold",
         action="store_true",
         help="print every held-out recording's accuracy (LORO: two per subject)",
@@ -230,6 +261,7 @@ def main(argv=None) -> int:
         return 2
     only = set(args.only.split(","))
     sup = not args.no_supervised
+    kw = {"crops": args.crops, "peer": not args.no_peer}
     t0 = time.perf_counter()
     rows: list[dict] = []
     ssvep = load_paradigm(PARADIGMS / "ssvep_exo.toml")
@@ -240,16 +272,16 @@ def main(argv=None) -> int:
     )
     if "ssvep_loro" in only:
         for s, recs in subjects.items():
-            evaluate_split("ssvep_loro", ssvep, recs, None, [0, 1], "grouped", sup, rows)
+            evaluate_split("ssvep_loro", ssvep, recs, None, [0, 1], "grouped", sup, rows, **kw)
             print(f"  ssvep_loro s{s:02d} ({time.perf_counter() - t0:.0f} s)", flush=True)
     if "ssvep_strat" in only:
         for s, recs in subjects.items():
-            evaluate_split("ssvep_strat", ssvep, recs, None, [0, 1], "stratified", sup, rows)
+            evaluate_split("ssvep_strat", ssvep, recs, None, [0, 1], "stratified", sup, rows, **kw)
             print(f"  ssvep_strat s{s:02d} ({time.perf_counter() - t0:.0f} s)", flush=True)
     if "ssvep_loso" in only:
         recs = [r for s in subjects for r in subjects[s]]
         held = [s for s in subjects for _ in subjects[s]]
-        evaluate_split("ssvep_loso", ssvep, recs, None, held, "grouped", sup, rows)
+        evaluate_split("ssvep_loso", ssvep, recs, None, held, "grouped", sup, rows, **kw)
         print(f"  ssvep_loso ({time.perf_counter() - t0:.0f} s)", flush=True)
     for key, runs, pfile in (
         ("mi_lr", (4, 8, 12), "motor_imagery_eegbci.toml"),
@@ -258,7 +290,7 @@ def main(argv=None) -> int:
         if key in only:
             par = load_paradigm(PARADIGMS / pfile)
             recs = [load_recording(EEGBCI / f"S001R{r:02d}.edf") for r in runs]
-            evaluate_split(key, par, recs, None, [0, 1, 2], "grouped", sup, rows)
+            evaluate_split(key, par, recs, None, [0, 1, 2], "grouped", sup, rows, **kw)
             print(f"  {key} ({time.perf_counter() - t0:.0f} s)", flush=True)
     summarise(
         rows,

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         raise BCIError("evaluate: --subject-of needs --group-by subject")
     paradigm = paradigm_from_args(args)
     bar = ProgressBar()  # say what it is doing while it cross-validates and slides windows
-    report, pipe, E, y = evaluation_report(
+    report, pipe, E, y, crops = evaluation_report(
         paradigm,
         list(args.recordings),
         cv=args.cv,
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.plots:
         print(f"plots: fitting the model, a learning curve and the topography into {args.plots}")
-        written = write_plots(Path(args.plots), pipe, E, y, report, args, progress=bar)
+        written = write_plots(Path(args.plots), pipe, E, y, report, args, progress=bar, crops=crops)
         bar.done()
         report["plots"] = [str(p) for p in written]
         print(f"plots written to {args.plots}: {', '.join(Path(p).name for p in report['plots'])}")
@@ -165,9 +165,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_plots(
-    folder: Path, pipe: Pipeline, E, y, result: dict, args, progress=None
+    folder: Path, pipe: Pipeline, E, y, result: dict, args, progress=None, crops=None
 ) -> list[Path]:
-    """Confusion matrix, learning curves and band-power topography into ``folder``."""
+    """Confusion matrix, learning curves and band-power topography into ``folder``.
+
+    ``crops`` (cropped training): the model and the learning curve train on them."""
     from bci.evaluation import learning_curve
     from bci.plots import plot_band_power_topography, plot_confusion_matrix, plot_learning_curves
 
@@ -176,9 +178,11 @@ def write_plots(
             result["confusion_matrix"], result["classes"], folder / "confusion_matrix.png"
         )
     ]
-    full = pipe.clone().fit_epochs(E, y)
+    full = pipe.clone().fit_epochs(E, y, crops=crops)
     model = full.model
-    curve = learning_curve(E, y, pipe.clone, cv=min(args.cv, 5), seed=args.seed, progress=progress)
+    curve = learning_curve(
+        E, y, pipe.clone, cv=min(args.cv, 5), seed=args.seed, crops=crops, progress=progress
+    )
     written.append(
         plot_learning_curves(
             folder / "learning_curves.png",

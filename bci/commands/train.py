@@ -51,9 +51,18 @@ def run(args: argparse.Namespace) -> int:
         f"{pipe.n_channels} channels at {pipe.sfreq:g} Hz, features {paradigm.features.method}, "
         f"model {paradigm.model.kind}, adaptation {paradigm.adaptation.method}"
     )
+    crops = info.get("crops")
+    if crops is not None:
+        c = paradigm.epochs.train_crops
+        print(
+            f"cropped training: {int(crops.valid.sum())} crops of {len(crops)} trials "
+            f"({c.length:g} s starting {c.start:g} .. {c.starts()[-1]:g} s every {c.step:g} s); "
+            "scored on the epochs"
+        )
     start = time.perf_counter()
     # Each recording (session, person) is its own re-centring group with [adaptation].
-    pipe.fit_epochs(E, y, info["groups"])
+    # With [epochs] train_crops the model learns from the crops of every trial.
+    pipe.fit_epochs(E, y, info["groups"], crops=info.get("crops"))
     fit_seconds = time.perf_counter() - start
     train_acc = pipe.score_epochs(E, y, info["groups"])
     print(
@@ -67,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         "recordings": [str(r.path) for r in recordings],
     }
     if args.cv and args.cv > 1:
-        cv = quick_cv(pipe, E, y, info["groups"], folds=args.cv, seed=args.seed)
+        cv = quick_cv(
+            pipe, E, y, info["groups"], folds=args.cv, seed=args.seed, crops=info.get("crops")
+        )
         if cv is not None:
             metrics["cross_validation"] = cv
     out = save_model(args.out, pipe, metrics=metrics)
@@ -76,7 +87,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def quick_cv(
-    pipe: Pipeline, E: np.ndarray, y: np.ndarray, groups: np.ndarray, *, folds: int, seed: int
+    pipe: Pipeline,
+    E: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    folds: int,
+    seed: int,
+    crops=None,
 ):
     """Print a cross-validated accuracy (``bci evaluate`` gives the full report)."""
     from bci.errors import BCIError
@@ -84,7 +102,9 @@ def quick_cv(
 
     try:
         adapt = groups if pipe.adapter is not None else None
-        result = cross_validate(E, y, groups, pipe.clone, cv=folds, seed=seed, adapt_groups=adapt)
+        result = cross_validate(
+            E, y, groups, pipe.clone, cv=folds, seed=seed, adapt_groups=adapt, crops=crops
+        )
     except BCIError as exc:
         print(f"cross-validation skipped: {exc}")
         return None

@@ -129,6 +129,10 @@ N_BANDS = Limit("number of bands", 1, 64, integer=True)
 #: Training crops cut from one trial (``[epochs] train_crops``): the training set grows by
 #: this factor, so it is bounded before the crops are allocated.
 TRAIN_CROPS = Limit("number of training crops per trial", 1, 64, integer=True)
+#: Values of all training crops of a training set together (1 GB as float64): crops copy
+#: overlapping stretches of the recording, so a long, dense recording with many crops a
+#: trial could otherwise cost many gigabytes.
+MAX_CROP_VALUES = 128 * 1024**2
 #: How many times faster than real time a replayed stream's timestamps advance.
 REPLAY_SPEED = Limit("replay speed", 1e-3, 1000.0, "x")
 #: Nesting depth of a TOML paradigm or of a model file's JSON header.

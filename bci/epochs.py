@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from acquisition.limits import MAX_CROP_VALUES, LimitError
 from bci.paradigm import normalize_marker
 
 
@@ -245,6 +246,8 @@ class TrainCrops:
     @staticmethod
     def concatenate(parts: Sequence[TrainCrops]) -> TrainCrops:
         """Crops of several recordings, in order (their crop starts must agree)."""
+        _, n_crops, n_channels, n_times = parts[0].data.shape
+        check_crop_values(sum(len(p) for p in parts), n_crops, n_channels * n_times)
         return TrainCrops(
             np.concatenate([p.data for p in parts], axis=0),
             np.concatenate([p.valid for p in parts], axis=0),
@@ -269,6 +272,7 @@ def cut_crops(
     """
     onsets = np.asarray(onsets, dtype=np.int64)
     n_times = round(float(length) * float(sfreq))
+    check_crop_values(onsets.size, len(starts), data.shape[0] * n_times)
     out = np.zeros((onsets.size, len(starts), data.shape[0], n_times), dtype=np.float64)
     valid = np.zeros((onsets.size, len(starts)), dtype=bool)
     spans = None
@@ -288,3 +292,21 @@ def cut_crops(
         out[rows, k] = data[:, idx].transpose(1, 0, 2)
         valid[rows, k] = True
     return TrainCrops(out, valid, np.asarray(starts, dtype=np.float64))
+
+
+def check_crop_values(n_trials: int, n_crops: int, values_per_crop: int) -> None:
+    """Refuse training crops above :data:`~acquisition.limits.MAX_CROP_VALUES` values.
+
+    Raises
+    ------
+    LimitError
+        Naming ``epochs.train_crops``, the size it would make and what to change.
+    """
+    values = float(n_trials) * float(n_crops) * float(values_per_crop)
+    if values > MAX_CROP_VALUES:
+        raise LimitError(
+            f"epochs.train_crops: {n_crops} crops a trial x {n_trials} trials x "
+            f"{values_per_crop} values a crop = {values:.3g} values, above the limit of "
+            f"{MAX_CROP_VALUES} ({MAX_CROP_VALUES * 8 // 1024**3} GB as float64); use a larger "
+            "step, a shorter stop - start, fewer recordings or channels, or train_crops = false"
+        )

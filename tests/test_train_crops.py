@@ -11,8 +11,9 @@ import pytest
 from bci_synthetic import SFREQ, make_recording, paradigm
 
 from acquisition.file_source import load_recording
+from acquisition.limits import MAX_CROP_VALUES, LimitError
 from bci.cli import main
-from bci.epochs import cut_crops
+from bci.epochs import TrainCrops, cut_crops
 from bci.errors import ParadigmError
 from bci.evaluation import cross_validate
 from bci.features.recentre import CovarianceRecentring
@@ -74,6 +75,18 @@ def test_cut_crops_takes_the_samples_after_each_marker():
     assert y.tolist() == ["a"] * 3 + ["b"] * 3 + ["c"]
     assert g.tolist() == [7] * 3 + [8] * 3 + [9]
     assert trial.tolist() == [0, 0, 0, 1, 1, 1, 2]
+
+
+def test_crops_above_the_memory_bound_are_refused_before_allocation():
+    # 64 channels x 10 s at 2048 Hz a crop, 64 crops a trial, 100 trials: 8.4e9 values
+    # (67 GB) if allocated; refused from the sizes alone (the data here is tiny).
+    data = np.zeros((64, 10))
+    onsets = np.zeros(100, dtype=np.int64)
+    with pytest.raises(LimitError, match=r"epochs\.train_crops: 64 crops a trial x 100 trials"):
+        cut_crops(data, 2048.0, onsets, [0.0] * 64, 10.0)
+    small = cut_crops(np.zeros((2, 400)), 100.0, np.array([0, 100]), [0.0, 1.0], 2.0)
+    with pytest.raises(LimitError, match="larger step"):
+        TrainCrops.concatenate([small] * (MAX_CROP_VALUES // small.data[0].size + 1))
 
 
 def test_crops_touching_nonfinite_samples_are_left_out():

@@ -235,7 +235,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         raise ModelFileError(f"{path}: is a directory, not a .bci model file")
     try:
         return zipfile.ZipFile(path, "r")
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    # NotImplementedError: a flipped byte in the central directory asks for a zip version or
+    # feature the reader lacks (found by the long fuzz profile).
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise ModelFileError(
             f"{path}: not a .bci model file (not a readable zip archive: {exc})"
         ) from None
@@ -267,6 +269,7 @@ def _read_header(zf: zipfile.ZipFile, path: Path) -> dict:
         EOFError,
         zlib.error,  # a corrupt compressed member
         NotImplementedError,  # a flipped flag bit asks for an unsupported zip feature
+        RuntimeError,  # a flipped flag bit marks the member encrypted ("password required")
     ) as exc:
         raise ModelFileError(f"{path}: {HEADER} is unreadable or not JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
@@ -409,6 +412,7 @@ def _read_arrays(zf: zipfile.ZipFile, header: dict, path: Path) -> dict[str, np.
             EOFError,
             zlib.error,
             NotImplementedError,
+            RuntimeError,  # the encrypted flag bit flipped on
             ValueError,
         ) as exc:
             raise ModelFileError(

@@ -134,6 +134,33 @@ def _zip_members(data: bytes) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
+def test_a_central_directory_asking_for_an_unknown_zip_version_is_a_model_file_error(
+    model_bytes, tmp_path
+):
+    # Found by the long profile: one flipped byte made the zip reader raise
+    # NotImplementedError("zip file version 8.4") from inside zipfile.
+    raw = bytearray(model_bytes)
+    entry = raw.index(b"PK\x01\x02")  # the first central-directory record
+    raw[entry + 6] = 84  # its "version needed to extract": 8.4
+    path = tmp_path / "m.bci"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match=r"not a readable zip archive: zip file version 8\.4"):
+        load_model(path)
+
+
+def test_a_member_flagged_encrypted_is_a_model_file_error(model_bytes, tmp_path):
+    # Found by the long profile: one flipped flag bit made zipfile raise RuntimeError
+    # ("password required") on reading the header.
+    raw = bytearray(model_bytes)
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        entry = raw.index(signature)  # the first local and central records: header.json
+        raw[entry + flags_at] |= 0x01  # general-purpose flag bit 0: encrypted
+    path = tmp_path / "m.bci"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match="unreadable"):
+        load_model(path)
+
+
 @SETTINGS
 @given(data=st.data())
 def test_model_loader_raises_only_model_file_error(model_bytes, tmp_path_factory, data):

@@ -317,7 +317,9 @@ def test_train_and_evaluate_commands_learn_from_the_crops(tmp_path, capsys):
 
     report = tmp_path / "r.json"
     args = ["evaluate", str(fif), "--paradigm", str(ptoml), "--json", str(report)]
-    assert main(args) == 0, capsys.readouterr().out
+    assert main(args) == 0
+    # evaluate prints the same crops line as train.
+    assert "cropped training: 96 crops of 24 trials" in capsys.readouterr().out
     got = json.loads(report.read_text())
     expected = cross_validate(E, y, None, pipe.clone, cv=5, seed=42, crops=einfo["crops"])
     assert got["fold_accuracies"] == expected["fold_accuracies"]

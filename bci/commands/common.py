@@ -70,6 +70,21 @@ def recording_epoch_lines(rinfo: dict) -> list[str]:
     return lines
 
 
+def crops_line(paradigm: Paradigm, crops) -> str | None:
+    """What ``train`` and ``evaluate`` print about cropped training (None when it is off).
+
+    ``crops`` is ``info["crops"]`` (:class:`bci.epochs.TrainCrops`) or None.
+    """
+    c = paradigm.epochs.train_crops
+    if crops is None or c is None:
+        return None
+    return (
+        f"cropped training: {int(crops.valid.sum())} crops of {len(crops)} trials "
+        f"({c.length:g} s starting {c.start:g} .. {c.starts()[-1]:g} s every {c.step:g} s); "
+        "scored on the epochs"
+    )
+
+
 def resolve_paradigm(arg: str) -> Paradigm:
     """A paradigm from a file path, else from a built-in name."""
     from bci.paradigm import builtin_paradigm, builtin_paradigms, load_paradigm

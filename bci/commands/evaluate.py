@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bci.commands.common import (
     add_recording_arguments,
+    crops_line,
     paradigm_from_args,
     recording_epoch_lines,
 )
@@ -125,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     for rinfo in report["recording_epochs"]:
         for line in recording_epoch_lines(rinfo):
             print(line)
+    if line := crops_line(paradigm, crops):
+        print(line)
     for line in format_report(report, name):
         print(line)
     if paradigm.adaptation.enabled:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bci.commands.common import (
     add_recording_arguments,
+    crops_line,
     load_labelled_epochs,
     recording_epoch_lines,
 )
@@ -51,14 +52,8 @@ def run(args: argparse.Namespace) -> int:
         f"{pipe.n_channels} channels at {pipe.sfreq:g} Hz, features {paradigm.features.method}, "
         f"model {paradigm.model.kind}, adaptation {paradigm.adaptation.method}"
     )
-    crops = info.get("crops")
-    if crops is not None:
-        c = paradigm.epochs.train_crops
-        print(
-            f"cropped training: {int(crops.valid.sum())} crops of {len(crops)} trials "
-            f"({c.length:g} s starting {c.start:g} .. {c.starts()[-1]:g} s every {c.step:g} s); "
-            "scored on the epochs"
-        )
+    if line := crops_line(paradigm, info.get("crops")):
+        print(line)
     start = time.perf_counter()
     # Each recording (session, person) is its own re-centring group with [adaptation].
     # With [epochs] train_crops the model learns from the crops of every trial.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+    from bci.epochs import TrainCrops
     from bci.paradigm import Paradigm
     from bci.pipeline import Pipeline
 
@@ -70,10 +71,10 @@ def recording_epoch_lines(rinfo: dict) -> list[str]:
     return lines
 
 
-def crops_line(paradigm: Paradigm, crops) -> str | None:
+def crops_line(paradigm: Paradigm, crops: TrainCrops | None) -> str | None:
     """What ``train`` and ``evaluate`` print about cropped training (None when it is off).
 
-    ``crops`` is ``info["crops"]`` (:class:`bci.epochs.TrainCrops`) or None.
+    ``crops`` is ``info["crops"]`` of the training epochs, or None.
     """
     c = paradigm.epochs.train_crops
     if crops is None or c is None:

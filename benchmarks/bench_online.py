@@ -15,9 +15,9 @@ filter) through the fitted chain of :class:`bci.pipeline.Pipeline`
 The peer is pyRiemann ``Covariances("oas") + TangentSpace + LogisticRegression`` (a
 scikit-learn pipeline) on the same window. Both are fitted on the same 60 synthetic
 two-class epochs (class 2 has one source 3x stronger) for 8, 16, 32 and 64 channels.
-CPU time (``time.process_time``) of blocks of calls, sides alternated within each repeat,
-the median block per call reported; BLAS limited to one thread on both sides with
-threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
+CPU time (``time.process_time``) of blocks of calls, all sides and channel counts
+alternated within each repeat, the median block per call reported; BLAS limited to one
+thread on both sides with threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
 ``log(t64 / t8) / log(8)`` of each side, and the growth in absolute CPU time ``t64 - t8``.
 Where our tangent-space step spends its time at 8 and 64 channels: each stage timed on its
 own input with the functions the step calls, alternated, the least disturbed block of
@@ -126,7 +126,7 @@ def peer_pipeline():
 
 
 def online_step(repeats: int, n_calls: int) -> dict[int, dict[str, float]]:
-    results = {}
+    sides = {}
     for n_ch in CHANNELS:
         E, y = make_epochs(n_ch)
         names = [f"ch{i}" for i in range(n_ch)]
@@ -137,16 +137,13 @@ def online_step(repeats: int, n_calls: int) -> dict[int, dict[str, float]]:
         p_ts, p_peer = ts.predict_proba_epochs(window), peer.predict_proba(window)
         # Same method, same data: the two tangent-space chains must agree on the class.
         assert np.argmax(p_ts) == np.argmax(p_peer), (p_ts, p_peer)
-        results[n_ch] = alternated(
-            {
-                "tangent_space": lambda ts=ts, w=window: ts.predict_proba_epochs(w),
-                "filter_bank": lambda fb=fb, w=window: fb.predict_proba_epochs(w),
-                "pyriemann": lambda peer=peer, w=window: peer.predict_proba(w),
-            },
-            repeats,
-            n_calls,
-        )
-    return results
+        sides[n_ch, "tangent_space"] = lambda ts=ts, w=window: ts.predict_proba_epochs(w)
+        sides[n_ch, "filter_bank"] = lambda fb=fb, w=window: fb.predict_proba_epochs(w)
+        sides[n_ch, "pyriemann"] = lambda peer=peer, w=window: peer.predict_proba(w)
+    # Every channel count and side within each repeat: the growth t64 / t8 compares blocks
+    # timed seconds apart, not one shape's minute against another's on a shared machine.
+    times = alternated(sides, repeats, n_calls)
+    return {n: {k: t for (m, k), t in times.items() if m == n} for n in CHANNELS}
 
 
 def step_breakdown(n_ch: int, repeats: int, n_calls: int) -> dict[str, float]:

@@ -24,10 +24,9 @@ def scatter_matrices(epochs: np.ndarray) -> np.ndarray:
     ndarray, shape (n_epochs, n_channels, n_channels)
     """
     x = np.asarray(epochs, dtype=np.float64)
-    p, n_times = x.shape[-2], x.shape[-1]
+    p, n_times = x.shape[-2:]
     if p * n_times < _ONE_PASS_SIZE:
-        x = x - x.mean(axis=-1, keepdims=True)
-        return x @ np.swapaxes(x, -1, -2)
+        return _centred_scatter(x)
     # One pass on large epochs: the centred scatter is G - n m m^T with G = X X^T and m
     # the channel means, so no centred copy of the epochs is made (at 64 channels x 500
     # samples that copy cost a third of the covariance; below _ONE_PASS_SIZE the extra
@@ -35,17 +34,23 @@ def scatter_matrices(epochs: np.ndarray) -> np.ndarray:
     # log2(G_ii / C_ii) bits of a channel whose mean is large against its spread; where
     # that ratio passes _ONE_PASS_RATIO (a DC offset, a flat channel) the epoch is centred
     # explicitly, so the error stays within a few ulps of the two-pass result.
-    scatter = x @ np.swapaxes(x, -1, -2)
-    sums = x @ np.ones(n_times)  # BLAS: half the time of x.sum(axis=-1) at 64 x 500
+    scatter = x @ x.transpose(0, 2, 1)
+    sums = x @ np.ones(n_times)
     means = sums / n_times
     scatter -= means[..., :, None] * sums[..., None, :]
-    diagonal = scatter.reshape(*scatter.shape[:-2], p * p)[..., :: p + 1]
+    diagonal = scatter.reshape(len(scatter), p * p)[:, :: p + 1]
     exact = means * sums <= (_ONE_PASS_RATIO - 1.0) * diagonal
     if not exact.all():
         redo = ~exact.all(axis=-1)
-        centred = x[redo] - x[redo].mean(axis=-1, keepdims=True)
-        scatter[redo] = centred @ np.swapaxes(centred, -1, -2)
+        scatter[redo] = _centred_scatter(x[redo])
     return scatter
+
+
+def _centred_scatter(x: np.ndarray) -> np.ndarray:
+    # The channel means by BLAS (x @ 1: about twice as fast as x.mean(axis=-1)).
+    n_times = x.shape[-1]
+    x = x - (x @ np.ones(n_times) / n_times)[..., None]
+    return x @ x.transpose(0, 2, 1)
 
 
 #: Epoch size (channels x samples) from which :func:`scatter_matrices` centres in one pass.

@@ -366,6 +366,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{i['internal_api']} {i.get('version')} x{i['num_threads']}" for i in threadpool_info()
         )
         print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}")
+        print("load average at start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
         print(f"one online step, {SFREQ:g} Hz, {WINDOW}-sample window, CPU ms per window")
         res = online_step(args.repeats, args.calls)
         print(
@@ -408,6 +409,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"{off:.0f}x the median eigenvalue gap; logm error after 3 refinement steps "
                 f"{err_prev:.1e} from them, {err_near:.1e} from eigh's perturbed by 1e-6"
             )
+        print(
+            "load average after the online step: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        )
         cov = covariance_kernels(args.repeats)
         print(
             f"45x64x320 covariances: einsum {1e3 * cov['einsum']:.2f} ms, "

@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{err_prev:.1e} from them, {err_near:.1e} from eigh's perturbed by 1e-6"
             )
         print(
-            "load average after the online step: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+            "load average after the step timings: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
         )
         cov = covariance_kernels(args.repeats)
         print(

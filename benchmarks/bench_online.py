@@ -15,19 +15,26 @@ filter) through the fitted chain of :class:`bci.pipeline.Pipeline`
 The peer is pyRiemann ``Covariances("oas") + TangentSpace + LogisticRegression`` (a
 scikit-learn pipeline) on the same window. Both are fitted on the same 60 synthetic
 two-class epochs (class 2 has one source 3x stronger) for 8, 16, 32 and 64 channels.
-CPU time (``time.process_time``) of blocks of calls, sides alternated within each repeat,
-the median block per call reported; BLAS limited to one thread on both sides with
-threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
+CPU time (``time.process_time``) of blocks of calls, all sides and channel counts
+alternated within each repeat, the median block per call reported; BLAS limited to one
+thread on both sides with threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
 ``log(t64 / t8) / log(8)`` of each side, and the growth in absolute CPU time ``t64 - t8``.
 Where our tangent-space step spends its time at 8 and 64 channels: each stage timed on its
 own input with the functions the step calls, alternated, the least disturbed block of
-each; the rest of the total is the pipeline's calls and checks plus the noise of timing
-stages apart (the same stages run in sequence cost what the pipeline does). Beside it,
+each. The pipeline's calls and checks are the total minus the same stage functions
+chained in one call (both timed, alternated); the stages' sum minus that chain is the
+noise of timing stages apart. Beside it,
 what the live path adds before the window (``Pipeline.push_windows`` of one 0.1 s chunk:
 the carried causal filter, the ring buffer and its window copy). Then the exponent our
 step would have if nothing but LAPACK's ``eigh`` of the whitened covariance cost more at
 64 channels than at 8: the floor for an exact eigendecomposition-based tangent map with
-this ``eigh``. Also: 45 x 64 x 320 covariances, ``np.einsum``
+this ``eigh``. Whether a warm start could replace that ``eigh`` live: on consecutive
+64-channel live windows (the pipeline's filter and 2 s / 0.1 s windows; seeded mixed noise
+at 250 Hz, and 25 s of the PhysioNet run below when available), how far the previous
+window's eigenvectors are from diagonalising the next whitened covariance (off-diagonal
+norm over the median eigenvalue gap) and the ``logm`` error after three steps of Ogita &
+Aishima's refinement (2018) started from them; as a control, from the exact eigenvectors
+perturbed by 1e-6. Also: 45 x 64 x 320 covariances, ``np.einsum``
 against the batched matmul the feature code now uses; and the Riemannian mean of the
 training step (iterations and CPU time against pyRiemann's ``mean_riemann``) on the OAS
 covariances of PhysioNet EEGBCI S001 run 4 (64 ch, 160 Hz, 2 s from each T0/T1/T2 onset,
@@ -38,6 +45,7 @@ and on 45 spread synthetic 64 x 64 matrices.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import sys
@@ -51,9 +59,10 @@ from threadpoolctl import threadpool_info, threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bci.features.covariance import oas_covariances, scatter_matrices
-from bci.features.riemann import riemannian_mean, tangent_vectors
+from bci.features.riemann import invsqrtm, riemannian_mean, tangent_vectors
 from bci.paradigm import Paradigm
 from bci.pipeline import Pipeline
+from bci.windows import sliding_windows
 
 SFREQ = 250.0
 WINDOW = 500  # 2 s at 250 Hz
@@ -117,7 +126,7 @@ def peer_pipeline():
 
 
 def online_step(repeats: int, n_calls: int) -> dict[int, dict[str, float]]:
-    results = {}
+    sides = {}
     for n_ch in CHANNELS:
         E, y = make_epochs(n_ch)
         names = [f"ch{i}" for i in range(n_ch)]
@@ -128,16 +137,13 @@ def online_step(repeats: int, n_calls: int) -> dict[int, dict[str, float]]:
         p_ts, p_peer = ts.predict_proba_epochs(window), peer.predict_proba(window)
         # Same method, same data: the two tangent-space chains must agree on the class.
         assert np.argmax(p_ts) == np.argmax(p_peer), (p_ts, p_peer)
-        results[n_ch] = alternated(
-            {
-                "tangent_space": lambda ts=ts, w=window: ts.predict_proba_epochs(w),
-                "filter_bank": lambda fb=fb, w=window: fb.predict_proba_epochs(w),
-                "pyriemann": lambda peer=peer, w=window: peer.predict_proba(w),
-            },
-            repeats,
-            n_calls,
-        )
-    return results
+        sides[n_ch, "tangent_space"] = lambda ts=ts, w=window: ts.predict_proba_epochs(w)
+        sides[n_ch, "filter_bank"] = lambda fb=fb, w=window: fb.predict_proba_epochs(w)
+        sides[n_ch, "pyriemann"] = lambda peer=peer, w=window: peer.predict_proba(w)
+    # Every channel count and side within each repeat: the growth t64 / t8 compares blocks
+    # timed seconds apart, not one shape's minute against another's on a shared machine.
+    times = alternated(sides, repeats, n_calls)
+    return {n: {k: t for (m, k), t in times.items() if m == n} for n in CHANNELS}
 
 
 def step_breakdown(n_ch: int, repeats: int, n_calls: int) -> dict[str, float]:
@@ -169,6 +175,11 @@ def step_breakdown(n_ch: int, repeats: int, n_calls: int) -> dict[str, float]:
             "eigh": lambda: np.linalg.eigh(whitened),
             "tangent": lambda: tangent_vectors(covs, p),
             "model": lambda: pipe.model.predict_proba(pipe.scaler.transform(z)),
+            # The stages above chained in one call on the window: what the pipeline runs
+            # without its calls and checks.
+            "sequence": lambda: pipe.model.predict_proba(
+                pipe.scaler.transform(tangent_vectors(oas_covariances(window), p))
+            ),
         },
         repeats,
         n_calls,
@@ -184,12 +195,72 @@ def step_breakdown(n_ch: int, repeats: int, n_calls: int) -> dict[str, float]:
         "log map rest (log, V L V^T, upper)": t["tangent"] - t["whiten"] - t["eigh"],
         "centring + classifier": t["model"],
     }
-    stages["rest: calls, checks (+ noise)"] = t["total"] - t["oas"] - t["tangent"] - t["model"]
+    stages["timing stages apart (noise)"] = t["sequence"] - t["oas"] - t["tangent"] - t["model"]
+    stages["pipeline calls and checks"] = t["total"] - t["sequence"]
     stages["total"] = t["total"]
     # Not part of the total above (the benchmark's step starts from a filtered window).
     stages["live path: causal filter of one chunk"] = t["filter"]
     stages["live path: ring write + window copy"] = t["push"] - t["filter"]
     return {k: 1e3 * v for k, v in stages.items()}
+
+
+def refine_eigenvectors(a: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One step of Ogita & Aishima's refinement of approximate eigenvectors ``x`` of the
+    symmetric ``a`` (Japan J. Indust. Appl. Math. 35, 2018, Algorithm 1): four products,
+    quadratic convergence while the error is small against the eigenvalue gaps."""
+    n = a.shape[0]
+    r = np.eye(n) - x.T @ x
+    s = x.T @ a @ x
+    lam = np.diag(s) / (1.0 - np.diag(r))
+    delta = 2.0 * (
+        np.linalg.norm(s - np.diag(lam), 2) + np.linalg.norm(a, 2) * np.linalg.norm(r, 2)
+    )
+    gap = lam[None, :] - lam[:, None]
+    apart = np.abs(gap) > delta
+    e = np.where(apart, (s + lam[None, :] * r) / np.where(apart, gap, 1.0), r / 2.0)
+    return x + x @ e, lam
+
+
+def live_whitened_covariances(data: np.ndarray, sfreq: float) -> np.ndarray:
+    """Whitened OAS covariances ``P C P`` of consecutive live windows of ``data``
+    (channels x samples, raw): the pipeline's causal filter, its 2 s / 0.1 s windows, and
+    ``P`` the inverse square root of the Riemannian mean of every tenth window."""
+    pipe = Pipeline(paradigm("tangent_space"), [f"ch{i}" for i in range(len(data))], sfreq)
+    filtered = pipe.filter_continuous(data)[:, int(sfreq) :]  # past the filter's start-up
+    windows = sliding_windows(filtered, pipe.window_samples, pipe.step_samples)
+    covs = oas_covariances(windows)
+    p = invsqrtm(riemannian_mean(covs[::10]))
+    return p @ covs @ p
+
+
+def warm_start(data_sets: dict[str, tuple[np.ndarray, float]], n_pairs: int = 40) -> dict:
+    """How far the previous live window's eigenvectors are from the next one's.
+
+    For consecutive windows (95 % overlap): the off-diagonal norm of ``V_prev^T A V_prev``
+    against the median eigenvalue gap of ``A``, and the largest error of ``logm(A)`` after
+    three refinement steps started from ``V_prev``; as a check of the refinement itself,
+    the same from ``eigh(A)``'s eigenvectors perturbed by 1e-6 (medians over the pairs).
+    """
+    out = {}
+    rng = np.random.default_rng(4)
+    for name, (data, sfreq) in data_sets.items():
+        a = live_whitened_covariances(data, sfreq)[: n_pairs + 1]
+        rows = []
+        for prev, cur in itertools.pairwise(a):
+            w, v = np.linalg.eigh(cur)
+            exact = (v * np.log(w)) @ v.T
+            v_prev = np.linalg.eigh(prev)[1]
+            b = v_prev.T @ cur @ v_prev
+            off = np.linalg.norm(b - np.diag(np.diag(b)), 2) / np.median(np.diff(w))
+            errors = []
+            for x in (v_prev, v + 1e-6 * rng.standard_normal(v.shape)):
+                for _ in range(3):
+                    x, lam = refine_eigenvectors(cur, x)
+                log_a = (x * np.log(np.maximum(lam, 1e-300))) @ x.T
+                errors.append(np.abs(log_a - exact).max() / np.abs(exact).max())
+            rows.append((off, *errors))
+        out[name] = np.median(np.asarray(rows), axis=0)
+    return out
 
 
 def covariance_kernels(repeats: int) -> dict[str, float]:
@@ -212,20 +283,46 @@ def covariance_kernels(repeats: int) -> dict[str, float]:
     )
 
 
+PHYSIONET_RUN = "eegbci/MNE-eegbci-data/files/eegmmidb/1.0.0/S001/S001R04.edf"
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the shared recordings (``../shared/data`` or ``BCI_SHARED_DATA``)."""
+    root = Path(
+        os.environ.get("BCI_SHARED_DATA", Path(__file__).resolve().parents[1] / "../shared/data")
+    )
+    return root / relative
+
+
+def physionet_raw(edf: Path):
+    import mne
+
+    mne.set_log_level("ERROR")
+    return mne.io.read_raw_edf(edf, preload=True)
+
+
+def warm_start_data() -> dict[str, tuple[np.ndarray, float]]:
+    """Raw continuous 64-channel data for :func:`warm_start` (the real run if available)."""
+    rng = np.random.default_rng(5)
+    mix = rng.standard_normal((64, 64))
+    sets = {"synthetic 64 ch": (1e-5 * (mix @ rng.standard_normal((64, 4000))), SFREQ)}
+    edf = shared_file(PHYSIONET_RUN)
+    if edf.exists():
+        raw = physionet_raw(edf)
+        sets["EEGBCI S001R04"] = (raw.get_data()[:, 1000:5000], raw.info["sfreq"])
+    return sets
+
+
 def mean_inputs() -> dict[str, np.ndarray]:
     """Covariance sets that the Riemannian mean is fitted on (real one if available)."""
     rng = np.random.default_rng(3)
     a = rng.standard_normal((45, 64, 70))
     sets = {"synthetic 45x64x64": a @ a.transpose(0, 2, 1) + 0.01 * np.eye(64)}
-    root = Path(
-        os.environ.get("BCI_SHARED_DATA", Path(__file__).resolve().parents[1] / "../shared/data")
-    )
-    edf = root / "eegbci/MNE-eegbci-data/files/eegmmidb/1.0.0/S001/S001R04.edf"
+    edf = shared_file(PHYSIONET_RUN)
     if edf.exists():
         import mne
 
-        mne.set_log_level("ERROR")
-        raw = mne.io.read_raw_edf(edf, preload=True)
+        raw = physionet_raw(edf)
         events, _ = mne.events_from_annotations(raw)
         epochs = mne.Epochs(raw, events, tmin=0.0, tmax=2.0, baseline=None, preload=True)
         covs = oas_covariances(epochs.get_data())
@@ -269,6 +366,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{i['internal_api']} {i.get('version')} x{i['num_threads']}" for i in threadpool_info()
         )
         print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}")
+        print("load average at start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
         print(f"one online step, {SFREQ:g} Hz, {WINDOW}-sample window, CPU ms per window")
         res = online_step(args.repeats, args.calls)
         print(
@@ -304,6 +402,15 @@ def main(argv: list[str] | None = None) -> None:
             "exponent if only eigh grew from 8 to 64 ch: "
             f"{exponent(small['total'], floor):.2f} (measured here: "
             f"{exponent(small['total'], large['total']):.2f})"
+        )
+        for name, (off, err_prev, err_near) in warm_start(warm_start_data()).items():
+            print(
+                f"warm start, {name}: previous window's eigenvectors leave off-diagonal "
+                f"{off:.0f}x the median eigenvalue gap; logm error after 3 refinement steps "
+                f"{err_prev:.1e} from them, {err_near:.1e} from eigh's perturbed by 1e-6"
+            )
+        print(
+            "load average after the step timings: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
         )
         cov = covariance_kernels(args.repeats)
         print(

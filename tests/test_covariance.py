@@ -62,3 +62,40 @@ def test_in_place_oas_is_bit_identical_to_shrink_of_the_oas_weights_plus_the_flo
     expected[:, np.arange(9), np.arange(9)] += (1e-10 * mu)[:, None]
     assert np.array_equal(oas_covariances(x), expected)
     assert np.array_equal(oas_covariances(x[:1]), expected[:1])  # one online window
+
+
+def _two_pass_scatter(x):
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred @ centred.transpose(0, 2, 1)
+
+
+def test_one_pass_scatter_of_large_epochs_equals_the_two_pass_one_to_rounding():
+    from bci.features.covariance import _ONE_PASS_SIZE
+
+    rng = np.random.default_rng(5)
+    x = 1e-5 * (rng.standard_normal((64, 64)) @ rng.standard_normal((3, 64, 500)))
+    x += 2e-6 * rng.standard_normal((3, 64, 1))  # small offsets: still the one-pass path
+    assert x.shape[1] * x.shape[2] >= _ONE_PASS_SIZE  # the path under test
+    ours, ref = scatter_matrices(x), _two_pass_scatter(x)
+    scale = np.linalg.norm(ref, axis=(1, 2))
+    assert np.all(np.linalg.norm(ours - ref, axis=(1, 2)) <= 1e-14 * scale)
+    # A strided view (offline sliding windows) gives the same matrices.
+    data = 1e-5 * rng.standard_normal((40, 1200))
+    view = np.lib.stride_tricks.sliding_window_view(data, 500, axis=1)[:, ::100].transpose(1, 0, 2)
+    np.testing.assert_allclose(
+        scatter_matrices(view), _two_pass_scatter(view), rtol=1e-12, atol=1e-22
+    )
+
+
+def test_large_epochs_with_a_dc_offset_or_a_flat_channel_are_centred_explicitly():
+    # The one-pass formula G - n m m^T would lose the variance of a channel sitting on a
+    # large offset (1e4 x its spread: 27 of 53 bits) and could make a flat channel's
+    # variance negative; those epochs must come out as the two-pass centring gives them.
+    rng = np.random.default_rng(6)
+    x = 1e-5 * rng.standard_normal((3, 40, 500))
+    x[0, 3] += 0.1  # volts: a DC offset 1e4 x the channel's spread
+    x[1, 7] = 0.05  # a flat channel
+    ours, ref = scatter_matrices(x), _two_pass_scatter(x)
+    np.testing.assert_allclose(ours[0], ref[0], rtol=1e-12, atol=1e-12 * np.abs(ref[0]).max())
+    assert np.abs(ours[1, 7]).max() <= 1e-20 * np.abs(ref[1]).max()
+    np.testing.assert_allclose(ours[2], ref[2], rtol=0, atol=1e-14 * np.abs(ref[2]).max())

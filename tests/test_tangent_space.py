@@ -79,3 +79,28 @@ def test_pipeline_centres_tangent_vectors_without_rescaling_and_online_equals_of
     got = pipe.features(online)
     assert len(got) == len(offline) > 100
     assert np.max(np.abs(got - offline)) < 1e-10
+
+
+@pytest.mark.shared_data
+def test_online_equals_offline_on_a_real_64_channel_run(shared_data):
+    # 64 channels x 320 samples: the covariances take the one-pass centring
+    # (bci.features.covariance), offline on strided windows and online on the ring's copies.
+    from live_helpers import push_chunks
+
+    from acquisition.file_source import load_recording
+    from bci.features.covariance import _ONE_PASS_SIZE
+    from bci.paradigm import load_paradigm
+    from bci.pipeline import Pipeline
+
+    run = "eegbci/MNE-eegbci-data/files/eegmmidb/1.0.0/S001/S001R06.edf"
+    rec = load_recording(shared_data / run)
+    par = load_paradigm("bci/paradigms/feet_fists_eegbci.toml")
+    pipe = Pipeline.for_recording(par, rec).fit(rec)
+    assert pipe.n_channels * pipe.window_samples >= _ONE_PASS_SIZE
+    windows, ends = pipe.windows_from_recording(rec)
+    offline = pipe.predict_proba_epochs(windows)
+    sizes = np.random.default_rng(8).integers(1, 60, size=400)
+    times, online = push_chunks(pipe, rec.data, rec.times, sizes)
+    assert len(online) == len(windows) > 1000 and np.array_equal(times, ends)
+    assert np.max(np.abs(pipe.predict_proba_epochs(online) - offline)) < 1e-10
+    assert np.max(np.abs(pipe.features(online) - pipe.features(windows))) < 1e-10

@@ -24,8 +24,45 @@ def scatter_matrices(epochs: np.ndarray) -> np.ndarray:
     ndarray, shape (n_epochs, n_channels, n_channels)
     """
     x = np.asarray(epochs, dtype=np.float64)
-    x = x - x.mean(axis=-1, keepdims=True)
+    p, n_times = x.shape[-2:]
+    if p * n_times < _ONE_PASS_SIZE:
+        return _centred_scatter(x)
+    # One pass on large epochs: the centred scatter is G - n m m^T with G = X X^T and m
+    # the channel means, so no centred copy of the epochs is made (at 64 channels x 500
+    # samples that copy cost a third of the covariance; below _ONE_PASS_SIZE the extra
+    # small operations cost more than it). In floating point the subtraction loses about
+    # log2(G_ii / C_ii) bits of a channel whose mean is large against its spread; where
+    # that ratio passes _ONE_PASS_RATIO (a DC offset, a flat channel) the epoch is centred
+    # explicitly, so the error stays within a few ulps of the two-pass result.
+    scatter = x @ x.transpose(0, 2, 1)
+    sums = x @ np.ones(n_times)
+    means = sums / n_times
+    scatter -= means[..., :, None] * sums[..., None, :]
+    diagonal = scatter.reshape(len(scatter), p * p)[:, :: p + 1]
+    exact = means * sums <= (_ONE_PASS_RATIO - 1.0) * diagonal
+    if not exact.all():
+        redo = ~exact.all(axis=-1)
+        scatter[redo] = _centred_scatter(x[redo])
+    return scatter
+
+
+def _centred_scatter(x: np.ndarray) -> np.ndarray:
+    # The channel means by BLAS (x @ 1: about twice as fast as x.mean(axis=-1)).
+    n_times = x.shape[-1]
+    x = x - (x @ np.ones(n_times) / n_times)[..., None]
     return x @ x.transpose(0, 2, 1)
+
+
+#: Epoch size (channels x samples) from which :func:`scatter_matrices` centres in one pass.
+_ONE_PASS_SIZE = 8192
+#: Largest ``G_ii / C_ii`` (uncentred over centred scatter of one channel) for which
+#: :func:`scatter_matrices` keeps the one-pass result: it then loses at most 4 bits.
+_ONE_PASS_RATIO = 16.0
+
+
+#: Largest ``G_ii / C_ii`` (uncentred over centred scatter of one channel) for which
+#: :func:`scatter_matrices` keeps the one-pass result: it then loses at most 4 bits.
+_ONE_PASS_RATIO = 16.0
 
 
 def sample_covariances(epochs: np.ndarray, *, ddof: int = 0) -> np.ndarray:

@@ -60,11 +60,6 @@ _ONE_PASS_SIZE = 8192
 _ONE_PASS_RATIO = 16.0
 
 
-#: Largest ``G_ii / C_ii`` (uncentred over centred scatter of one channel) for which
-#: :func:`scatter_matrices` keeps the one-pass result: it then loses at most 4 bits.
-_ONE_PASS_RATIO = 16.0
-
-
 def sample_covariances(epochs: np.ndarray, *, ddof: int = 0) -> np.ndarray:
     """Spatial covariance of every epoch: the scatter divided by ``n_times - ddof``.
 

@@ -101,6 +101,7 @@ class DenseSoftmaxStep:
             else np.empty_like(w)
             for w in self.weights
         ]
+        self._transposed = [transposed_weight_gradient(*w.shape) for w in self.weights]
         self._buffers: dict[int, _Buffers] = {}
 
     def _buffers_for(self, m: int) -> _Buffers:
@@ -161,7 +162,7 @@ class DenseSoftmaxStep:
         z -= buf.row_sum
         targets, flat = buf.targets, buf.logits_flat
         np.add(buf.row_starts, y, out=targets)
-        value = float(-(np.add.reduce(flat[targets]) / m))
+        value = float(-(np.add.reduce(flat[targets]) / m))  # in the dtype, as the core
         # SoftmaxCrossEntropy.backward: dL/dz = (softmax(z) - onehot(y)) / m.
         np.exp(z, out=z)
         flat[targets] -= 1.0
@@ -191,8 +192,7 @@ class DenseSoftmaxStep:
     def _weight_gradient(self, i: int, a: np.ndarray, delta: np.ndarray) -> None:
         """``grad_W = l2 W + a^T delta``, in the core's order of operations."""
         grad, product, l2 = self.weight_grads[i], self._products[i], self.l2
-        n_in, n_out = grad.shape
-        if transposed_weight_gradient(n_in, n_out):
+        if self._transposed[i]:
             np.matmul(delta.T, a, out=product)
             if l2:
                 np.multiply(self.weights[i], l2, out=grad)

@@ -254,7 +254,7 @@ class MLP(Estimator):
         total = 0.0
         for start in range(0, n, size):
             rows = order[start : start + size]
-            xb = np.take(X, rows, axis=0, out=self._buffer[: rows.size], mode="clip")
+            xb = X.take(rows, axis=0, out=self._buffer[: rows.size], mode="clip")
             total += self._objective(xb, y_idx[rows]) * rows.size
             opt.step()
         return total / n + self._penalty()

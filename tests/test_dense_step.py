@@ -41,11 +41,12 @@ def core_and_step(mlp: MLP, X, y_idx) -> tuple[tuple, tuple]:
 )
 @pytest.mark.parametrize("k", [2, 3, _COLUMNWISE_CLASSES + 1])  # column-wise and reduced rows
 @pytest.mark.parametrize("l2", [0.0, 0.05])
-def test_step_is_the_module_chain_bit_for_bit(activation, n_features, hidden, k, l2) -> None:
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_step_is_the_module_chain_bit_for_bit(activation, n_features, hidden, k, l2, dtype) -> None:
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(45, n_features))
+    X = rng.normal(size=(45, n_features)).astype(dtype)
     y = np.arange(45) % k
-    mlp, y_idx = built(X, y, hidden_sizes=hidden, activation=activation, l2=l2)
+    mlp, y_idx = built(X, y, hidden_sizes=hidden, activation=activation, l2=l2, dtype=dtype)
     (core_value, core_grad), (value, grad) = core_and_step(mlp, X, y_idx)
     assert value == core_value
     np.testing.assert_array_equal(grad, core_grad)

@@ -4,11 +4,13 @@ The arithmetic is the backprop core's (:class:`~models.linear.Linear`, the activ
 :class:`~models.losses.SoftmaxCrossEntropy` run through :class:`~models.sequential.Sequential`,
 with the L2 term started as ``l2 * W``): the same numpy operations on the same operands in
 the same order, so the loss and every gradient are bit-identical to the core's (a test
-checks it). What differs is bookkeeping: every intermediate array lives in a buffer kept
-from one batch to the next, written with ``out=``, the softmax output is turned into its
-gradient in place, and each weight gradient is written straight into the optimiser's
-buffer. On a 200-sample batch of a 64-unit network that is about half the numpy calls of
-the module chain and no allocation; only the two first-layer products are left of any size.
+checks it). What differs is bookkeeping: every layer-sized intermediate array lives in a
+buffer kept from one batch to the next and is written with ``out=``, the softmax output
+becomes its own gradient in place, the row reductions over a few classes run column by
+column, and the targets are picked with one flat index. On a 200-sample batch of a
+64-unit ReLU network that is 0.86x the module chain's time at 50 features and 0.94x at
+216 (the SSVEP features), about 35 us less; besides the two first-layer products, what
+is left is some 35 numpy calls of 1-15 us each.
 """
 
 from __future__ import annotations

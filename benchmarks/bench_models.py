@@ -53,8 +53,9 @@ run) the work no float64 numpy fit at those settings can skip, as a fraction of 
 peer's fit: the two first-layer products of every batch of the 30 epochs (``X_b @ W1``
 and the weight gradient ``X_b^T delta``; scikit-learn makes the same two), then those
 plus the batch gather and Adam's two compute-bound passes over all the parameters
-(``sqrt`` and the divide). A ratio below the second number needs fewer operations, not
-faster ones.
+(``sqrt`` and the divide). In float64 numpy, a fit below the second number would have to
+leave out work that Adam on shuffled mini-batches must do; ``mlp_batch_costs.py`` shows
+where the rest of our time goes.
 """
 
 from __future__ import annotations

@@ -47,6 +47,15 @@ Matched settings:
   same: ours watches the held-out log-likelihood, scikit-learn's the held-out accuracy,
   which saturates early on separable sets, so the ``epochs o/p`` column differs (e.g.
   200/16 on 1000x2000) and the ratio mixes per-epoch speed with epoch counts.
+
+Under each ``mlp 64 adam`` line, ``floor`` times (alternated with the fits, in the same
+run) the work no float64 numpy fit at those settings can skip, as a fraction of the
+peer's fit: the two first-layer products of every batch of the 30 epochs (``X_b @ W1``
+and the weight gradient ``X_b^T delta``; scikit-learn makes the same two), then those
+plus the batch gather and Adam's two compute-bound passes over all the parameters
+(``sqrt`` and the divide). In float64 numpy, a fit below the second number would have to
+leave out work that Adam on shuffled mini-batches must do; ``mlp_batch_costs.py`` shows
+where the rest of our time goes.
 """
 
 from __future__ import annotations
@@ -212,6 +221,53 @@ def pairs(models, n: int, n_classes: int, has_tol: bool):
     )
 
 
+class MlpFloor:
+    """Not a model: the part of a ``mlp 64 adam`` fit that cannot be skipped (``fit`` only).
+
+    ``gather_and_adam=False``: the two first-layer products of every batch, on contiguous
+    row blocks of ``X``; ``True``: those on shuffled batches gathered into a reused buffer,
+    plus ``sqrt`` and a divide over a parameter-sized vector per batch.
+    """
+
+    def __init__(self, gather_and_adam: bool, epochs: int = 30, batch: int = 200) -> None:
+        self.gather_and_adam, self.epochs, self.batch, self.hidden = (
+            gather_and_adam,
+            epochs,
+            batch,
+            64,
+        )
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> MlpFloor:
+        rng = np.random.default_rng(0)
+        X = np.ascontiguousarray(X)
+        (n, d), h, size = X.shape, self.hidden, min(self.batch, X.shape[0])
+        k = np.unique(y).size
+        W, delta = rng.normal(size=(d, h)), rng.normal(size=(size, h))
+        z = np.empty((size, h))
+        # The weight gradient in its faster form (ours: (delta^T X_b)^T from 1000 features).
+        grad = np.empty((h, d)) if d >= 1000 else np.empty((d, h))
+        buf = np.empty((size, d))
+        params = np.abs(rng.normal(size=(d + 1) * h + (h + 1) * k)) + 1.0
+        tmp = np.empty_like(params)
+        for _ in range(self.epochs):
+            order = rng.permutation(n)
+            for start in range(0, n, size):
+                m = min(size, n - start)
+                if self.gather_and_adam:
+                    xb = np.take(X, order[start : start + m], axis=0, out=buf[:m], mode="clip")
+                else:
+                    xb = X[start : start + m]
+                np.matmul(xb, W, out=z[:m])
+                if d >= 1000:
+                    np.matmul(delta[:m].T, xb, out=grad)
+                else:
+                    np.matmul(xb.T, delta[:m], out=grad)
+                if self.gather_and_adam:
+                    np.sqrt(params, out=tmp)
+                    np.divide(params, tmp, out=tmp)
+        return self
+
+
 def _n_iter(est) -> int:
     n = est.n_iter_
     return int(np.max(n)) if np.ndim(n) else int(n)
@@ -290,6 +346,8 @@ def main() -> None:
                 if label not in only:
                     continue
                 makers = [make_ours, make_peer] + ([old[1]] if before else [])
+                if label == "mlp 64 adam":
+                    makers += [lambda: MlpFloor(False), lambda: MlpFloor(True)]
                 medians, fitted = measure(makers, X, y, args.repeats)
                 mo, mp = medians[0], medians[1]
                 ours, peer = fitted[0], fitted[1]
@@ -300,6 +358,13 @@ def main() -> None:
                     f"{peer.score(X, y):>8.3f} {f'{ours.n_iter_}/{_n_iter(peer)}':>11}",
                     flush=True,
                 )
+                if label == "mlp 64 adam":
+                    print(
+                        f"{'':<21} floor: first-layer products alone {medians[-2] / mp:.2f} of "
+                        f"the peer's fit; with the batch gather and Adam's sqrt and divide "
+                        f"{medians[-1] / mp:.2f}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

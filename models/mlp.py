@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS, INPLACE_ACTIVATIONS
+from .dense_step import DenseSoftmaxStep
 from .errors import ModelError
 from .estimator import Estimator
 from .lbfgs import minimize_lbfgs
@@ -171,6 +172,14 @@ class MLP(Estimator):
         self._weights = [lin.weight for lin in self._linears]
         self._buffer: np.ndarray | None = None
         self._loss = SoftmaxCrossEntropy()
+        self._step = DenseSoftmaxStep(
+            [lin.weight.value for lin in self._linears],
+            [lin.bias.value for lin in self._linears],
+            [lin.weight.grad for lin in self._linears],
+            [lin.bias.grad for lin in self._linears],
+            self.activation,
+            self.l2,
+        )
         self._optimizer = self._make_optimizer()
         self.loss_curve_: list[float] = []
         self.validation_scores_: list[float] = []
@@ -198,7 +207,17 @@ class MLP(Estimator):
     # -- training ------------------------------------------------------------------------
     def _objective(self, X: np.ndarray, y_idx: np.ndarray) -> float:
         """Mean cross-entropy on (X, y); leaves its gradient plus the L2 term's in the flat
-        gradient buffer (the penalty itself is added by the callers that report it)."""
+        gradient buffer (the penalty itself is added by the callers that report it).
+
+        Computed by :class:`~models.dense_step.DenseSoftmaxStep` on reused buffers: the
+        same numbers as :meth:`_core_objective`, the module chain of the backprop core.
+        """
+        step = self._step
+        step.l2 = self.l2  # set_params between partial_fit calls takes effect, as before
+        return step(X, y_idx)
+
+    def _core_objective(self, X: np.ndarray, y_idx: np.ndarray) -> float:
+        """:meth:`_objective` through the core's modules (``network_``), as reference."""
         net, loss, l2, flat = self.network_, self._loss, self.l2, self._flat
         if l2:
             # Start the gradient at the penalty's, l2 * W, in one pass over the buffer
@@ -235,7 +254,7 @@ class MLP(Estimator):
         total = 0.0
         for start in range(0, n, size):
             rows = order[start : start + size]
-            xb = np.take(X, rows, axis=0, out=self._buffer[: rows.size], mode="clip")
+            xb = X.take(rows, axis=0, out=self._buffer[: rows.size], mode="clip")
             total += self._objective(xb, y_idx[rows]) * rows.size
             opt.step()
         return total / n + self._penalty()

@@ -180,7 +180,7 @@ def test_first_layer_skips_the_input_gradient_without_changing_the_parameters() 
         first = mlp.network_[0]
         assert isinstance(first, Linear) and first.needs_input_grad is False
         first.needs_input_grad = not skip
-        mlp._objective(X, mlp._prepare_fit(X, y)[1])
+        mlp._core_objective(X, mlp._prepare_fit(X, y)[1])
         grads[skip] = mlp._flat.grad.copy()
         if not skip:
             assert mlp.network_.backward(np.ones((40, 3))).shape == X.shape  # computed

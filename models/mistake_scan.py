@@ -155,7 +155,7 @@ class GramScan:
         self._n, self._m, self._k = n, m, k
         if gram is not None:
             self._gram_flat = gram.reshape(-1)
-            self._pairs = _block_pairs(n, n_blocks, m, k)
+            self._pairs = _block_pairs(n, n_blocks, m, (m + 2 * k) * m)
         else:
             self._gram_flat = None
             self._upper = _strictly_upper(m)
@@ -235,13 +235,14 @@ class GramScan:
     def _multiclass_blocks(self, W: np.ndarray) -> None:
         z, minus_eye = self._z, self._minus_eye
         minus_p = z[: self._m]
+        passes = range(self._m + 1)  # the fixed point is reached in at most m + 1
         for blk, blk_t, target, truth, update, s0_t, stack_t, scores in self._blocks:
             np.dot(W, blk_t, out=s0_t)
             new = s0_t.argmax(axis=0)
             if new.tobytes() == target.tobytes():  # no mistake in the block
                 update.fill(0.0)
                 continue
-            while True:
+            for _ in passes:
                 # mode="clip": the indices are in range, and numpy copies for "raise".
                 minus_eye.take(new, axis=0, out=minus_p, mode="clip")
                 pred = new
@@ -249,44 +250,55 @@ class GramScan:
                 new = scores.argmax(axis=1)
                 if new.tobytes() == pred.tobytes():  # (far cheaper than any() here)
                     break
+            else:
+                raise _not_converged()
             np.add(truth, minus_p, out=update)
             W += np.dot(update.T, blk)
 
     def _binary_blocks(self, W: np.ndarray) -> None:
         z = self._z
         minus_p = z[: self._m]
+        passes = range(self._m + 1)
         for blk, blk_t, target, truth, update, s0_t, stack_t, scores in self._blocks:
             np.dot(W, blk_t, out=s0_t)
             new = s0_t.T >= 0.0
             if new.tobytes() == target.tobytes():
                 update.fill(0.0)
                 continue
-            while True:
+            for _ in passes:
                 np.multiply(new, -1.0, out=minus_p)
                 pred = new
                 np.dot(stack_t, z, out=scores)
                 new = scores >= 0.0
                 if new.tobytes() == pred.tobytes():
                     break
+            else:
+                raise _not_converged()
             np.add(truth, minus_p, out=update)
             W += np.dot(update.T, blk)
 
 
+def _not_converged() -> RuntimeError:
+    # Cannot happen while row i of a pass depends only on rows before i: a bug guard,
+    # so that a broken triangle fails loudly instead of looping.
+    return RuntimeError("GramScan: the block's fixed-point iteration did not converge")
+
+
 @functools.lru_cache(maxsize=8)
-def _block_pairs(n: int, n_blocks: int, m: int, k: int) -> tuple[np.ndarray, ...]:
+def _block_pairs(n: int, n_blocks: int, m: int, stride: int) -> tuple[np.ndarray, ...]:
     """Where each block's strictly lower Gram entries come from and go (read-only).
 
-    For every pair ``i > j`` of positions inside a block (the last block may be short:
-    pairs past ``n`` are left out): the epoch positions ``b m + i`` and ``b m + j`` (to
-    look up the samples' Gram entry), and the flat index of ``L.T[j, i]`` in the
-    ``(n_blocks, m + k, m)`` array of :class:`GramScan`.
+    For every pair ``i > j`` of positions inside a block (the padded positions of the
+    last block, ``>= n``, are left out): the epoch positions ``b m + i`` and ``b m + j``
+    (to look up the samples' Gram entry), and the flat index of ``L.T[j, i]`` in
+    :class:`GramScan`'s stack of blocks (``stride`` values per block, ``m`` per row).
     """
     i, j = np.tril_indices(m, -1)
     first = np.arange(n_blocks)[:, None] * m
     real = (first + i < n).ravel()
     at_i = (first + i).ravel()[real]
     at_j = (first + j).ravel()[real]
-    into = (np.arange(n_blocks)[:, None] * ((m + k) * m) + j * m + i).ravel()[real]
+    into = (np.arange(n_blocks)[:, None] * stride + j * m + i).ravel()[real]
     for a in (at_i, at_j, into):
         a.flags.writeable = False
     return at_i, at_j, into

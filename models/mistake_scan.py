@@ -9,14 +9,16 @@ data (the arithmetic is a few hundred flops per sample):
 - :func:`scan_sequential`: one sample at a time (any data, any error rate);
 - :func:`scan_blocks`: score a block of samples at once and restart after its first
   mistake; cheap when mistakes are rare;
-- :func:`scan_gram`: when mistakes are frequent, a block's sequential decisions are the
+- :class:`GramScan`: when mistakes are frequent, a block's sequential decisions are the
   fixed point of an iteration on the block's Gram matrix (see its docstring), reached in a
   few matrix products instead of one step per sample.
 
-Each returns ``(where, predicted, loss)``: the positions of the mistakes, the class
-predicted there (binary: 0 or 1, i.e. ``classes_[0]`` or ``classes_[1]``), and the summed
-perceptron loss ``max(0, -y* w.f)`` (multiclass ``w_pred.f - w_true.f``) at the weights
-each mistake met. A correct prediction has loss 0. The weights are updated in place.
+The two functions return ``(where, predicted, loss)``: the positions of the mistakes, the
+class predicted there (binary: 0 or 1, i.e. ``classes_[0]`` or ``classes_[1]``), and the
+summed perceptron loss ``max(0, -y* w.f)`` (multiclass ``w_pred.f - w_true.f``) at the
+weights each mistake met. A correct prediction has loss 0. The weights are updated in
+place. :class:`GramScan` keeps its own buffers for a whole fit and returns
+``(mistakes, loss)``, having also applied the averaging sums.
 """
 
 from __future__ import annotations
@@ -139,9 +141,9 @@ class GramScan:
     ``gram``, the samples' Gram matrix ``F @ F.T`` computed once per fit (one gather of
     the block entries per epoch), or, if ``gram`` is None, from one batched product of
     the epoch's rows (cheaper with few features: the gather's index arithmetic costs more
-    than ``2 d`` multiply-adds per entry). A pass is four numpy calls: the rows of ``-P``
-    are written under ``A`` in one array, so that ``[L | A] @ [-P; I]`` is ``S`` in one
-    product.
+    than ``2 d`` multiply-adds per entry). A pass is four numpy calls (one-hot rows,
+    product, argmax, compare): ``L``, ``S0`` and ``L @ T`` sit side by side in one array,
+    so that ``[L | S0 | L @ T] @ [-P; I; I]`` is ``S`` in one product.
     """
 
     def __init__(

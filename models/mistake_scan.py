@@ -182,6 +182,9 @@ class GramScan:
         self._eye = np.eye(k)
         self._minus_eye = -self._eye
         self._ramp = np.arange(n, dtype=F.dtype)[:, None]
+        self.positions = np.arange(n)
+        self.positions.flags.writeable = False
+        self.order = np.empty(n, dtype=np.intp)  # a buffer for the caller's epoch order
         targets = self._positive if k == 1 else self._labels
         self._blocks = [
             (

@@ -136,7 +136,15 @@ class Perceptron(Estimator):
 
     def _epoch(self, F: np.ndarray, y_idx: np.ndarray) -> int:
         n = F.shape[0]
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            order = np.arange(n)
+        elif self._gram_scan is not None:
+            # Generator.permutation(n) is arange(n) shuffled: the same draws, no allocation.
+            order = self._gram_scan.order
+            np.copyto(order, self._gram_scan.positions)
+            self._rng.shuffle(order)
+        else:
+            order = self._rng.permutation(n)
         c0 = self._c
         rate = self.loss_curve_[-1] if self.loss_curve_ else None  # last epoch's error rate
         few_mistakes = rate is not None and rate <= _BLOCK_BELOW_ERROR_RATE

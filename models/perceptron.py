@@ -21,14 +21,17 @@ from .validation import check_training_params
 #: Below this training error rate in the previous epoch, samples are scored in blocks
 #: (``scan_blocks``); above it most blocks would end at their first sample.
 _BLOCK_BELOW_ERROR_RATE = 0.1
-#: The Gram-matrix scan (``scan_gram``) is used above that rate when the Gram matrix is
-#: cheap (n^2 d / 2 multiply-adds, n <= 1024: at most 8 MB). Measured against the
-#: sequential scan, 20 noisy epochs: 0.42-0.75x the time from 150x200 to 1000x30
-#: (3 classes); 1.05-1.12x on 1000x30 binary and 2000x15, hence the cap on n.
+#: The Gram-matrix scan (``GramScan``) is used above that rate when the Gram matrices are
+#: cheap (n d <= 65536, n <= 1024). Measured with its first version (a gather from the
+#: samples' Gram matrix, since made faster) against the sequential scan, 20 noisy epochs:
+#: 0.42-0.75x the time from 150x200 to 1000x30 (3 classes); 1.05-1.12x on 1000x30 binary
+#: and 2000x15, hence the cap on n.
 _GRAM_MAX_SIZE = 65536
 _GRAM_MAX_SAMPLES = 1024
-#: Samples per fixed-point block of ``scan_gram``: larger blocks need fewer numpy calls
-#: per sample but more passes and a larger product per pass.
+#: Samples per fixed-point block of ``GramScan`` (at most; the blocks are made equal, 4
+#: of 50 at n = 200): larger blocks need fewer numpy calls per sample but more passes
+#: and a larger product per pass (measured at 200x50, time relative to 64, noise about
+#: 3 %: 34 1.07x, 40 0.95x, 67 1.03x, 100 1.35x).
 _GRAM_BLOCK = 64
 #: Up to this many features (bias included) each epoch's block Gram matrices are products
 #: of its rows; with more, entries gathered from the samples' Gram matrix are cheaper

@@ -15,21 +15,29 @@ import numpy as np
 
 from .errors import NoProbabilityError
 from .estimator import Estimator
-from .mistake_scan import scan_blocks, scan_gram, scan_sequential
+from .mistake_scan import GramScan, scan_blocks, scan_sequential
 from .validation import check_training_params
 
 #: Below this training error rate in the previous epoch, samples are scored in blocks
 #: (``scan_blocks``); above it most blocks would end at their first sample.
 _BLOCK_BELOW_ERROR_RATE = 0.1
-#: The Gram-matrix scan (``scan_gram``) is used above that rate when the Gram matrix is
-#: cheap (n^2 d / 2 multiply-adds, n <= 1024: at most 8 MB). Measured against the
-#: sequential scan, 20 noisy epochs: 0.42-0.75x the time from 150x200 to 1000x30
-#: (3 classes); 1.05-1.12x on 1000x30 binary and 2000x15, hence the cap on n.
+#: The Gram-matrix scan (``GramScan``) is used above that rate when the Gram matrices are
+#: cheap (n d <= 65536, n <= 1024). Measured with its first version (a gather from the
+#: samples' Gram matrix, since made faster) against the sequential scan, 20 noisy epochs:
+#: 0.42-0.75x the time from 150x200 to 1000x30 (3 classes); 1.05-1.12x on 1000x30 binary
+#: and 2000x15, hence the cap on n.
 _GRAM_MAX_SIZE = 65536
 _GRAM_MAX_SAMPLES = 1024
-#: Samples per fixed-point block of ``scan_gram``: larger blocks need fewer numpy calls
-#: per sample but more passes and a larger product per pass.
+#: Samples per fixed-point block of ``GramScan`` (at most; the blocks are made equal, 4
+#: of 50 at n = 200): larger blocks need fewer numpy calls per sample but more passes
+#: and a larger product per pass (measured at 200x50, time relative to 64, noise about
+#: 3 %: 34 1.07x, 40 0.95x, 67 1.03x, 100 1.35x).
 _GRAM_BLOCK = 64
+#: Up to this many features (bias included) each epoch's block Gram matrices are products
+#: of its rows; with more, entries gathered from the samples' Gram matrix are cheaper
+#: (20 epochs, 3 noisy classes, measured: products 0.72-0.92x the gather's time at
+#: 200x12, 200x50, 500x100, 600x100, 1000x30 and 1000x60; 1.10x at 300x200).
+_GRAM_PRODUCTS_MAX_FEATURES = 128
 
 
 def _with_bias(X: np.ndarray) -> np.ndarray:
@@ -131,22 +139,31 @@ class Perceptron(Estimator):
 
     def _epoch(self, F: np.ndarray, y_idx: np.ndarray) -> int:
         n = F.shape[0]
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            order = np.arange(n)
+        elif self._gram_scan is not None:
+            # Generator.permutation(n) is arange(n) shuffled: the same draws, no allocation.
+            order = self._gram_scan.order
+            np.copyto(order, self._gram_scan.positions)
+            self._rng.shuffle(order)
+        else:
+            order = self._rng.permutation(n)
+        c0 = self._c
+        rate = self.loss_curve_[-1] if self.loss_curve_ else None  # last epoch's error rate
+        few_mistakes = rate is not None and rate <= _BLOCK_BELOW_ERROR_RATE
+        if self._gram_scan is not None and not few_mistakes:
+            U = self._u if self.average else None
+            mistakes, loss = self._gram_scan(self._w, order, U, c0)
+            return self._record(mistakes, loss, n)
         rows = F.take(order, axis=0)
         labels = y_idx.take(order)
-        c0 = self._c
-        # The scans only do the perceptron update of w; the averaging sums u += c * update
-        # are applied in one vectorised pass after the epoch from the mistakes' positions.
-        rate = self.loss_curve_[-1] if self.loss_curve_ else None  # last epoch's error rate
-        if rate is not None and rate <= _BLOCK_BELOW_ERROR_RATE:
+        if few_mistakes:
             block = int(np.clip(2.0 / max(rate, 1e-6), 16, 1024))
             where, predicted, loss = scan_blocks(self._w, rows, labels, block)
-        elif self._gram is not None:
-            where, predicted, loss = scan_gram(
-                self._w, rows, labels, self._gram, order, _GRAM_BLOCK
-            )
         else:
             where, predicted, loss = scan_sequential(self._w, rows, labels)
+        # The scans only do the perceptron update of w; the averaging sums u += c * update
+        # are applied in one vectorised pass after the epoch from the mistakes' positions.
         if where.size and self.average:
             weight = (c0 + where).astype(rows.dtype)
             if self._w.shape[0] == 1:
@@ -158,23 +175,29 @@ class Perceptron(Estimator):
                 coef -= predicted[:, None] == classes
                 coef *= weight[:, None]
                 self._u += coef.T @ rows[where]
-        mistakes = int(where.size)
-        self._c = c0 + n
+        return self._record(int(where.size), loss, n)
+
+    def _record(self, mistakes: int, loss: float, n: int) -> int:
+        self._c += n
         self.mistakes_.append(mistakes)
         self.loss_curve_.append(mistakes / n)
         self.losses_.append(loss / n)
         self.n_iter_ += 1
         return mistakes
 
-    def _prepare_gram(self, F: np.ndarray) -> None:
-        """Keep the samples' Gram matrix for :func:`scan_gram` if it is cheap enough.
+    def _prepare_gram(self, F: np.ndarray, y_idx: np.ndarray) -> None:
+        """Set up :class:`GramScan` for this fit if its Gram matrices are cheap enough.
 
         Only in float64: its scores agree with the sequential scan's to about 1e-15, so
         the decisions are the same; float32 rounding could decide a near-tie otherwise.
         """
         n, d = F.shape
         small = n <= _GRAM_MAX_SAMPLES and n * d <= _GRAM_MAX_SIZE
-        self._gram = F @ F.T if small and F.dtype == np.float64 else None
+        if small and F.dtype == np.float64:
+            gram = F @ F.T if d > _GRAM_PRODUCTS_MAX_FEATURES else None
+            self._gram_scan = GramScan(F, y_idx, gram, self._w.shape[0], _GRAM_BLOCK)
+        else:
+            self._gram_scan = None
 
     def _publish(self) -> None:
         """Expose the weights used for prediction as ``coef_`` / ``intercept_``."""
@@ -185,7 +208,7 @@ class Perceptron(Estimator):
     def _fit(self, X: np.ndarray, y_idx: np.ndarray) -> None:
         self._init_weights(X.shape[1])
         F = _with_bias(X)
-        self._prepare_gram(F)
+        self._prepare_gram(F, y_idx)
         best, since = np.inf, 0
         for _ in range(self.max_iter):
             if self._epoch(F, y_idx) == 0:
@@ -199,16 +222,16 @@ class Perceptron(Estimator):
             best = min(best, loss)
             if since >= self.n_iter_no_change:
                 break
-        self._gram = None
+        self._gram_scan = None
         self._publish()
 
     def _partial_fit(self, X: np.ndarray, y_idx: np.ndarray, first: bool) -> None:
         if first:
             self._init_weights(X.shape[1])
         F = _with_bias(X)
-        self._prepare_gram(F)
+        self._prepare_gram(F, y_idx)
         self._epoch(F, y_idx)
-        self._gram = None
+        self._gram_scan = None
         self._publish()
 
     # -- prediction --------------------------------------------------------------------

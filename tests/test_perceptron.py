@@ -140,12 +140,42 @@ def plain_perceptron(X, y_idx, n_classes, orders, average):
     return (total / (steps + 1) if average else W), mistakes, losses
 
 
-#: Module settings that force each exact scan (see models/perceptron.py).
+#: Module settings that force each exact scan (see models/perceptron.py). The Gram scan
+#: gets its blocks' Gram matrices either as products of the epoch's rows or gathered
+#: from the samples' Gram matrix, by the number of features.
 SCANS = {
     "sequential": {"_BLOCK_BELOW_ERROR_RATE": -1.0, "_GRAM_MAX_SIZE": -1},
-    "gram": {"_BLOCK_BELOW_ERROR_RATE": -1.0, "_GRAM_MAX_SIZE": 10**9},
+    "gram products": {
+        "_BLOCK_BELOW_ERROR_RATE": -1.0,
+        "_GRAM_MAX_SIZE": 10**9,
+        "_GRAM_PRODUCTS_MAX_FEATURES": 10**9,
+    },
+    "gram gathered": {
+        "_BLOCK_BELOW_ERROR_RATE": -1.0,
+        "_GRAM_MAX_SIZE": 10**9,
+        "_GRAM_PRODUCTS_MAX_FEATURES": 0,
+    },
     "blocks": {"_BLOCK_BELOW_ERROR_RATE": 1.0, "_GRAM_MAX_SIZE": -1},  # from epoch 2
 }
+
+
+def force_scan(monkeypatch, scan: str) -> list:
+    """Apply SCANS[scan]; return a list that records how each GramScan got its Gram
+    matrices ("gathered" or "products"), so a test can check the path it meant to take."""
+    from models import mistake_scan
+    from models import perceptron as module
+
+    for name, value in SCANS[scan].items():
+        monkeypatch.setattr(module, name, value)
+    made = []
+
+    class Recorded(mistake_scan.GramScan):
+        def __init__(self, F, y_idx, gram, n_rows, block):
+            made.append("products" if gram is None else "gathered")
+            super().__init__(F, y_idx, gram, n_rows, block)
+
+    monkeypatch.setattr(module, "GramScan", Recorded)
+    return made
 
 
 @pytest.mark.parametrize("scan", sorted(SCANS))
@@ -156,9 +186,8 @@ def test_every_scan_makes_exactly_the_plain_loops_updates(monkeypatch, scan, n_c
     # every weight must be those of the one-sample-at-a-time perceptron, shuffled.
     from models import perceptron as module
 
-    for name, value in SCANS[scan].items():
-        monkeypatch.setattr(module, name, value)
-    monkeypatch.setattr(module, "_GRAM_BLOCK", 64)  # 203 samples: 4 blocks, a shorter last
+    made = force_scan(monkeypatch, scan)
+    monkeypatch.setattr(module, "_GRAM_BLOCK", 64)  # 203 samples: 4 blocks, a padded last
     rng = np.random.default_rng(3)
     centres = rng.normal(0, 0.3, (n_classes, 12))
     y = rng.integers(0, n_classes, 203)
@@ -172,24 +201,49 @@ def test_every_scan_makes_exactly_the_plain_loops_updates(monkeypatch, scan, n_c
     np.testing.assert_allclose(clf.losses_, losses, rtol=1e-12)
     np.testing.assert_allclose(clf.coef_, W[:, :-1], rtol=0, atol=1e-9)
     np.testing.assert_allclose(clf.intercept_, W[:, -1], rtol=0, atol=1e-9)
+    assert made == ([scan.split()[1]] if scan.startswith("gram") else [])
 
 
+@pytest.mark.parametrize("scan", ["gram products", "gram gathered"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_gram_scan_breaks_ties_as_the_plain_loop(monkeypatch, n_classes):
+def test_gram_scan_breaks_ties_as_the_plain_loop(monkeypatch, scan, n_classes):
     # Small integer features: scores are exact, so many are tied (all zero at the start,
     # and often later); argmax takes the first class, and a binary score of 0 is +1.
+    # 120 samples in blocks of 10 (12 blocks, none padded); 125 pads the last block.
     from models import perceptron as module
 
-    monkeypatch.setattr(module, "_GRAM_MAX_SIZE", 10**9)
-    monkeypatch.setattr(module, "_BLOCK_BELOW_ERROR_RATE", -1.0)
+    made = force_scan(monkeypatch, scan)
+    monkeypatch.setattr(module, "_GRAM_BLOCK", 10)
     rng = np.random.default_rng(5)
-    X = rng.integers(-2, 3, (120, 3)).astype(float)
-    y = rng.integers(0, n_classes, 120)
-    clf = Perceptron(max_iter=6, tol=None, shuffle=False).fit(X, y)
-    W, mistakes, losses = plain_perceptron(X, y, n_classes, [np.arange(120)] * 6, False)
-    assert clf.mistakes_ == mistakes
-    np.testing.assert_array_equal(clf.coef_, W[:, :-1])
-    np.testing.assert_array_equal(clf.losses_, losses)
+    for n in (120, 125):
+        X = rng.integers(-2, 3, (n, 3)).astype(float)
+        y = rng.integers(0, n_classes, n)
+        clf = Perceptron(max_iter=6, tol=None, shuffle=False).fit(X, y)
+        W, mistakes, losses = plain_perceptron(X, y, n_classes, [np.arange(n)] * 6, False)
+        assert clf.mistakes_ == mistakes
+        assert min(mistakes) > 10
+        np.testing.assert_array_equal(clf.coef_, W[:, :-1])
+        np.testing.assert_array_equal(clf.intercept_, W[:, -1])
+        np.testing.assert_array_equal(clf.losses_, losses)
+    assert made == [scan.split()[1]] * 2
+
+
+@pytest.mark.parametrize("scan", ["gram products", "gram gathered"])
+def test_gram_scan_averages_and_partial_fits_as_the_plain_loop(monkeypatch, scan):
+    # Integer data (exact arithmetic), averaging on, three partial_fit epochs: the lazy
+    # average from the Gram scan's update matrix is the literal mean of the weights.
+    made = force_scan(monkeypatch, scan)
+    rng = np.random.default_rng(8)
+    X = rng.integers(-3, 4, (90, 5)).astype(float)
+    y = rng.integers(0, 3, 90)
+    clf = Perceptron(average=True, shuffle=False)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    W, mistakes, _ = plain_perceptron(X, y, 3, [np.arange(90)] * 3, True)
+    assert clf.mistakes_ == mistakes and min(mistakes) > 10
+    np.testing.assert_allclose(clf.coef_, W[:, :-1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(clf.intercept_, W[:, -1], rtol=0, atol=1e-12)
+    assert made == [scan.split()[1]] * 3
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -230,12 +230,8 @@ class MlpFloor:
     """
 
     def __init__(self, gather_and_adam: bool, epochs: int = 30, batch: int = 200) -> None:
-        self.gather_and_adam, self.epochs, self.batch, self.hidden = (
-            gather_and_adam,
-            epochs,
-            batch,
-            64,
-        )
+        self.gather_and_adam = gather_and_adam
+        self.epochs, self.batch, self.hidden = epochs, batch, 64
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> MlpFloor:
         rng = np.random.default_rng(0)

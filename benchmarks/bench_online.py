@@ -17,8 +17,9 @@ scikit-learn pipeline) on the same window. Both are fitted on the same 60 synthe
 two-class epochs (class 2 has one source 3x stronger) for 8, 16, 32 and 64 channels.
 CPU time (``time.process_time``) of blocks of calls, all sides and channel counts
 alternated within each repeat, the median block per call reported; BLAS limited to one
-thread on both sides with threadpoolctl. Printed: per-shape times and ratios ours/peer, and the growth exponent
-``log(t64 / t8) / log(8)`` of each side, and the growth in absolute CPU time ``t64 - t8``.
+thread on both sides with threadpoolctl. Printed: per-shape times and ratios ours/peer,
+the growth exponent ``log(t64 / t8) / log(8)`` of each side, and the growth in absolute
+CPU time ``t64 - t8``.
 Where our tangent-space step spends its time at 8 and 64 channels: each stage timed on its
 own input with the functions the step calls, alternated, the least disturbed block of
 each. The pipeline's calls and checks are the total minus the same stage functions

@@ -7,13 +7,14 @@ Run from the project root, after ``bench_models.py`` has cached the feature sets
 For each set, a fit at the benchmark's settings (one hidden layer of 64 ReLU, Adam 1e-3,
 batch 200, l2 1e-2, 30 epochs) gives the mean CPU time per batch; then, on one gathered
 200-row batch of that set, each part of a training step is timed alone (median of 15
-blocks of 10 calls, the parts taking turns block by block, one BLAS thread): the batch gather, the two first-layer products, the first
-layer's L2 term added to its gradient, the rest of the loss-and-gradient step, and Adam's
-step split into its compute-bound sqrt and divide and its other eight passes. The parts
-are timed warm and alone, so their sum is not exactly the fit's time per batch; the last
-line is the difference (the epoch loop, the smaller last batch (negative when it is much
-smaller, e.g. 30 rows on PhysioNet's 630), per-epoch and per-fit work, and the cache misses
-the parts do not pay alone).
+blocks of 10 calls, the parts taking turns block by block, one BLAS thread): the batch
+gather, the two first-layer products, the first layer's L2 term added to its gradient,
+the rest of the loss-and-gradient step, and Adam's step split into its compute-bound
+sqrt and divide and its other eight passes. The parts are timed warm and alone, so their
+sum is not exactly the fit's time per batch; the last line is the difference (the epoch
+loop, the smaller last batch (negative when it is much smaller, e.g. 30 rows on
+PhysioNet's 630), per-epoch and per-fit work, and the cache misses the parts do not pay
+alone).
 """
 
 from __future__ import annotations
